@@ -1,0 +1,1 @@
+"""Record schemas, readers/writers for the real formats, real-source loaders and synthetic generators."""

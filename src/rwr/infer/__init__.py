@@ -1,0 +1,1 @@
+"""Answer modes (direct, RwR) over greedy generation."""

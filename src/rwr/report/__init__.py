@@ -1,0 +1,1 @@
+"""Tables rendered from metrics files only, beside the paper's published numbers."""

@@ -1,0 +1,27 @@
+"""The paper's published numbers (Ma et al., 2025), copied from its tables for side-by-side reporting.
+
+These are the paper's results, never ours; reports label them as such.
+"""
+
+TYPE_COLUMNS = ("SU", "SA", "SP", "MR", "KU", "TR", "avg")
+
+# Table 1 (LongMemEval, %, mean of three rounds): variant -> row label -> SU, SA, SP, MR, KU, TR, Avg.
+TABLE1 = {
+    "oracle": {
+        "Mamba (Pre)": (0, 1.8, 0, 0.75, 0, 0, 0.4),
+        "Mamba (SFT)": (31.4, 39.2, 6.7, 8.3, 21.8, 14.3, 18.6),
+        "DeciMamba": (47.0, 41.1, 6.7, 3.0, 19.2, 14.3, 19.3),
+        "ReMamba": (45.7, 33.9, 13.3, 10.5, 28.2, 23.2, 24.4),
+        "RwR": (48.6, 44.6, 10.0, 13.5, 33.3, 24.1, 27.6),
+    },
+    "s": {
+        "Mamba (Pre)": (0, 0, 0, 0, 0, 0, 0),
+        "Mamba (SFT)": (11.4, 5.7, 0, 4.5, 10.3, 11.2, 8.0),
+        "Mamba (SFT) +SSA": (7.1, 7.1, 0, 5.3, 5.1, 9.8, 6.6),
+        "DeciMamba": (0, 0, 0, 0, 0, 0.75, 0.2),
+        "ReMamba": (2.9, 1.8, 0, 3.8, 7.7, 4.5, 4.0),
+        "RwR": (10.0, 7.1, 0, 6.3, 11.5, 16.3, 9.8),
+        "RwR +SSA": (12.9, 8.9, 0, 7.5, 16.7, 15.0, 11.4),
+    },
+}
+TABLE1_LENGTH = {"oracle": "~10k tokens", "s": "~100k tokens"}

@@ -1,0 +1,1 @@
+"""One LightningModule and data pipeline for every causal LM (pre-training and SFT)."""

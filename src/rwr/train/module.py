@@ -1,0 +1,73 @@
+"""The one LightningModule for every causal LM: Mamba, Phi, hybrids differ only by the model they wrap."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+import lightning as L
+import torch
+from transformers import PreTrainedModel
+
+
+def warmup_cosine(warmup: int, total: int, floor: float = 0.1) -> Callable[[int], float]:
+    """Linear warm-up, then cosine decay to `floor` x the peak learning rate."""
+
+    def f(step: int) -> float:
+        if step < warmup:
+            return (step + 1) / max(1, warmup)
+        progress = min(1.0, (step - warmup) / max(1, total - warmup))
+        return floor + (1 - floor) * 0.5 * (1 + math.cos(math.pi * progress))
+
+    return f
+
+
+class CausalLMModule(L.LightningModule):
+    """Causal-LM training on batches with `labels` (-100 = no loss): pre-training and SFT alike.
+
+    The model is built by `model_factory` in `configure_model`, the hook Lightning calls once per process
+    (also under FSDP, where the model is then sharded), before any checkpoint is restored.
+    """
+
+    def __init__(self, model_factory: Callable[[], PreTrainedModel], lr: float, warmup_steps: int,
+                 max_steps: int, weight_decay: float = 0.0, gradient_checkpointing: bool = False) -> None:
+        super().__init__()
+        self.save_hyperparameters(ignore=["model_factory"])
+        self.model_factory = model_factory
+        self.model: PreTrainedModel | None = None
+        self.tokens_seen = 0
+
+    def configure_model(self) -> None:
+        if self.model is not None:
+            return
+        self.model = self.model_factory()
+        self.model.config.use_cache = False
+        if self.hparams.gradient_checkpointing:
+            self.model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
+
+    def training_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> torch.Tensor:
+        out = self.model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"],
+                         labels=batch["labels"], use_cache=False)
+        self.tokens_seen += int(batch["attention_mask"].sum())
+        self.log("train/loss", out.loss, prog_bar=True, on_step=True, batch_size=batch["input_ids"].shape[0])
+        return out.loss
+
+    def configure_optimizers(self):
+        decay, no_decay = [], []
+        for name, p in self.model.named_parameters():
+            if not p.requires_grad:
+                continue
+            # SSM dynamics (A_log, D), norms and biases are not weight-decayed, as in mamba_ssm.
+            (no_decay if p.ndim < 2 or name.endswith(("A_log", "D")) else decay).append(p)
+        opt = torch.optim.AdamW([{"params": decay, "weight_decay": self.hparams.weight_decay},
+                                 {"params": no_decay, "weight_decay": 0.0}], lr=self.hparams.lr,
+                                betas=(0.9, 0.95))
+        sched = torch.optim.lr_scheduler.LambdaLR(opt, warmup_cosine(self.hparams.warmup_steps,
+                                                                     self.hparams.max_steps))
+        return {"optimizer": opt, "lr_scheduler": {"scheduler": sched, "interval": "step"}}
+
+    def on_save_checkpoint(self, checkpoint: dict) -> None:
+        checkpoint["rwr_tokens_seen"] = self.tokens_seen
+
+    def on_load_checkpoint(self, checkpoint: dict) -> None:
+        self.tokens_seen = checkpoint.get("rwr_tokens_seen", 0)

@@ -1,0 +1,52 @@
+"""The `train` stage: supervised fine-tuning of a base model on one training set (loss on responses only)."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from rwr.config import BaseConfig, TrainConfig, to_dict
+from rwr.io import atomic_dir
+from rwr.models.build import load_model, save_model
+from rwr.tracking import StageRun, lightning_logger
+from rwr.train.data import sft_dataset
+from rwr.train.module import CausalLMModule
+from rwr.train.run import FitSettings, dir_fingerprint, fingerprint, fit
+
+log = logging.getLogger("rwr")
+
+
+def finetune(variant: str, cfg: TrainConfig, base: BaseConfig, records: list[dict], base_dir: Path,
+             out_dir: Path, ckpt_dir: Path, run: StageRun) -> dict[str, Any]:
+    on_gpu = torch.cuda.is_available() and cfg.accelerator in ("auto", "gpu", "cuda")
+    device = "cuda" if on_gpu else "cpu"
+    _, tok = load_model(base_dir, "cpu")  # tokenizer (and the CPU/GPU scan routing) before the data
+    from rwr.models.build import prepare_backend
+
+    run.set_tags(prepare_backend(torch.device(device)))
+    dataset = sft_dataset(records, tok, base.format, cfg.max_len)
+    lengths = [len(x["input_ids"]) for x in dataset.examples]
+
+    def factory():
+        model, _ = load_model(base_dir, "cpu")
+        return model
+
+    module = CausalLMModule(factory, lr=cfg.lr, warmup_steps=cfg.warmup_steps, max_steps=cfg.max_steps,
+                            weight_decay=cfg.weight_decay, gradient_checkpointing=cfg.gradient_checkpointing)
+    settings = FitSettings(batch_size=cfg.batch_size, max_steps=cfg.max_steps, max_minutes=cfg.max_minutes,
+                           seed=base.seed, checkpoint_every=cfg.checkpoint_every, grad_clip=cfg.grad_clip,
+                           accumulate_grad_batches=cfg.accumulate_grad_batches, precision=cfg.precision,
+                           accelerator=cfg.accelerator if on_gpu else "cpu", devices=cfg.devices if on_gpu else "1",
+                           strategy=cfg.strategy, num_nodes=cfg.num_nodes)
+    key = fingerprint({"variant": to_dict(cfg.variants[variant]), "cfg": {k: v for k, v in to_dict(cfg).items()
+                                                                          if k != "variants"},
+                       "seed": base.seed, "records": fingerprint(records), "format": to_dict(base.format),
+                       "base_model": dir_fingerprint(base_dir)})
+    stats = fit(module, dataset, tok.pad_token_id, settings, ckpt_dir, key, lightning_logger(run, base.experiment))
+    with atomic_dir(out_dir) as tmp:
+        save_model(module.model, tok, tmp)
+    return {**stats, "examples": len(dataset), "mean_tokens": round(sum(lengths) / len(lengths), 1),
+            "max_tokens": max(lengths)}

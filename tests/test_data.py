@@ -1,0 +1,113 @@
+import json
+
+import pytest
+
+from rwr.config import DataConfig
+from rwr.data import synthetic as S
+from rwr.data.longmemeval import QUESTION_TYPES, load_longmemeval, reader_prompt, session_blocks, validate_item
+from rwr.data.orca import load_orca
+from rwr.io import DataError
+
+# A hand-written entry in the official schema (README "Dataset Format"), including has_answer and an
+# integer answer, which the loader must cast to str.
+OFFICIAL = [
+    {
+        "question_id": "e47becba",
+        "question_type": "single-session-user",
+        "question": "What degree did I graduate with?",
+        "answer": "Business Administration",
+        "question_date": "2023/05/30 (Tue) 23:40",
+        "haystack_session_ids": ["sharegpt_1", "answer_280352e9"],
+        "haystack_dates": ["2023/05/20 (Sat) 02:21", "2023/05/01 (Mon) 10:00"],
+        "haystack_sessions": [
+            [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello!"}],
+            [{"role": "user", "content": "I graduated with a degree in Business Administration.",
+              "has_answer": True}, {"role": "assistant", "content": "Congrats!"}],
+        ],
+        "answer_session_ids": ["answer_280352e9"],
+    },
+    {
+        "question_id": "gpt4_2655b836_abs",
+        "question_type": "temporal-reasoning",
+        "question": "How many days before my trip did I buy the tent?",
+        "answer": 7,
+        "question_date": "2023/06/01 (Thu) 10:00",
+        "haystack_session_ids": ["answer_1"],
+        "haystack_dates": ["2023/05/01 (Mon) 10:00"],
+        "haystack_sessions": [[{"role": "user", "content": "I bought a tent."}]],
+        "answer_session_ids": ["answer_1"],
+    },
+]
+
+
+def test_loader_reads_official_schema(tmp_path):
+    p = tmp_path / "longmemeval_oracle.json"
+    p.write_text(json.dumps(OFFICIAL))
+    items = load_longmemeval(p)
+    assert [x["question_id"] for x in items] == ["e47becba", "gpt4_2655b836_abs"]
+    assert items[1]["answer"] == "7"
+    prompt = reader_prompt(items[0])
+    # Sessions are sorted by date and has_answer is stripped, as the official reader does.
+    assert prompt.index("2023/05/01") < prompt.index("2023/05/20")
+    assert "has_answer" not in prompt
+    assert prompt.endswith("Current Date: 2023/05/30 (Tue) 23:40\nQuestion: What degree did I graduate with?\nAnswer:")
+    assert session_blocks(items[0])[0].startswith("\n### Session 1:\nSession Date: 2023/05/01 (Mon) 10:00\n")
+
+
+def test_loader_accepts_jsonl(tmp_path):
+    p = tmp_path / "x.jsonl"
+    p.write_text("\n".join(json.dumps(x) for x in OFFICIAL))
+    assert len(load_longmemeval(p)) == 2
+
+
+def test_malformed_entry_names_file_and_record(tmp_path):
+    bad = [dict(OFFICIAL[0]), {k: v for k, v in OFFICIAL[1].items() if k != "question_date"}]
+    p = tmp_path / "bad.json"
+    p.write_text(json.dumps(bad))
+    with pytest.raises(DataError, match=r"bad.json: record 1 \(question_id=gpt4_2655b836_abs\): missing key 'question_date'"):
+        load_longmemeval(p)
+    p.write_text("[{not json")
+    with pytest.raises(DataError, match="bad.json"):
+        load_longmemeval(p)
+
+
+def test_orca_loader_names_line(tmp_path):
+    p = tmp_path / "orca.jsonl"
+    p.write_text('{"id": "1", "system_prompt": "", "question": "q", "response": "a"}\n{"id": "2"\n')
+    with pytest.raises(DataError, match=r"orca.jsonl: line 2"):
+        load_orca(p)
+    p.write_text('{"id": "1", "system_prompt": "", "question": "q"}\n')
+    with pytest.raises(DataError, match=r"orca.jsonl: record 1: missing key 'response'"):
+        load_orca(p)
+
+
+@pytest.mark.parametrize("variant", ["oracle", "s"])
+def test_synthetic_longmemeval_is_schema_valid(rng, variant):
+    cfg = DataConfig()
+    items = S.longmemeval_set(rng, variant, 3, cfg.lme_abstention_types, 1, 6, [2, 3], 0.25, 0.5)
+    assert {x["question_type"] for x in items} == set(QUESTION_TYPES)
+    assert sum("_abs" in x["question_id"] for x in items) == len(cfg.lme_abstention_types)
+    for i, x in enumerate(items):
+        validate_item(x, f"record {i}")
+        json.dumps(x)
+        if "_abs" not in x["question_id"]:
+            assert x["answer_session_ids"], x
+            evid = [t for s in x["haystack_sessions"] for t in s if t.get("has_answer")]
+            assert evid
+        n = len(x["haystack_sessions"])
+        assert n == (len(x["answer_session_ids"]) or n) if variant == "oracle" else n >= 6
+
+
+def test_synthetic_answers_are_in_the_history(rng):
+    for qtype in QUESTION_TYPES:
+        for _ in range(5):
+            x = S.longmemeval_item(rng, qtype, False, "s", 4, [1, 2], 0.25, 0.5)
+            text = json.dumps(x["haystack_sessions"]).lower()
+            first_part = x["answer"].split(" and ")[0].lower()
+            assert first_part.split()[-1] in text
+
+
+def test_orca_record_schema(rng):
+    r = S.orca_record(rng, 3, "syn", DataConfig().orca_history, "SYS")
+    assert set(r) == {"id", "system_prompt", "question", "response"}
+    assert "\nQuestion: " in r["question"] and r["question"].endswith("Answer:")
