@@ -1,19 +1,21 @@
 """DVC stage `construct`: RwR summary-CoT data (D_f, D_e) and the two training sets (sft, rwr).
 
-Run as: python stages/construct.py --orca data/raw/orca.jsonl --out data/sft --metrics results/construct/metrics.json
+Run as: python stages/construct.py --orca data/raw/orca.jsonl --out data/sft
+        --metrics results/construct/metrics.json
 """
 
+import sys
 from pathlib import Path
 
 from rwr.config import load_stage, to_dict
-from rwr.construct.build import construct, mix
-from rwr.data.orca import load_orca, write_orca
-from rwr.io import atomic_dir, write_json
+from rwr.construct.pipeline import run_construct
+from rwr.data.orca import load_orca
+from rwr.llm import BatchPending, LLMError
 from rwr.stage import parser, setup
 from rwr.tracking import stage_run
 
 
-def main() -> None:
+def main() -> int:
     p = parser(__doc__)
     for arg in ("--orca", "--out", "--metrics"):
         p.add_argument(arg, type=Path, required=True)
@@ -21,20 +23,17 @@ def main() -> None:
     base, cfg = load_stage("construct")
     setup(base.threads)
     orca = load_orca(args.orca)
-    with stage_run("construct", base.profile, to_dict(cfg), base.experiment) as run:
-        summaries, empties, counts = construct(orca[: cfg.n_orca], cfg, base.format, base.seed)
-        sft, rwr = mix(orca, summaries, empties, cfg.n_orca, base.seed)
-        with atomic_dir(args.out) as tmp:
-            write_orca(tmp / "summary.jsonl", summaries)
-            write_orca(tmp / "empty.jsonl", empties)
-            write_orca(tmp / "sft.jsonl", sft)
-            write_orca(tmp / "rwr.jsonl", rwr)
-        stats = {**counts, "summary": len(summaries), "empty": len(empties), "sft_set": len(sft), "rwr_set": len(rwr)}
-        write_json(args.metrics, stats)
-        run.log_metrics(stats)
-        run.set_tags({"construct.teacher": cfg.teacher, "construct.verifier": cfg.verifier})
-        run.log_table(summaries[:20] + empties[:5], "tables/construct_samples.json")
+    try:
+        with stage_run("construct", base.profile, to_dict(cfg), base.experiment) as run:
+            run_construct(orca, base, cfg, args.out, args.metrics, run)
+    except BatchPending as e:  # not a failure of the data, but the stage has no outputs yet
+        print(f"construct: batch mode: {e}", file=sys.stderr)
+        return 3
+    except LLMError as e:
+        print(f"construct: {e}", file=sys.stderr)
+        return 1
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -25,7 +25,8 @@ def main() -> None:
         raise SystemExit(f"params.yaml: train.variants has no entry {args.variant!r}")
     setup(base.threads)
     records = load_orca(args.data)
-    params = {**{k: v for k, v in to_dict(cfg).items() if k != "variants"}, "variant": to_dict(cfg.variants[args.variant])}
+    params = {k: v for k, v in to_dict(cfg).items() if k != "variants"}
+    params["variant"] = to_dict(cfg.variants[args.variant])
     with stage_run("train", base.profile, params, base.experiment, item=args.variant) as run:
         stats = finetune(args.variant, cfg, base, records, args.base, args.out, args.ckpt, run)
         write_json(args.metrics, stats)

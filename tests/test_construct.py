@@ -10,7 +10,8 @@ FMT = PromptFormat()
 
 
 def _history(turns):
-    return "\n### Session 1:\nSession Date: 2023/01/01 (Sun) 10:00\nSession Content:\n\n" + json.dumps(turns) + "\n"
+    head = "\n### Session 1:\nSession Date: 2023/01/01 (Sun) 10:00\nSession Content:\n\n"
+    return head + json.dumps(turns) + "\n"
 
 
 TURNS = [
@@ -48,7 +49,8 @@ def test_teacher_extracts_query_relevant_sentences():
 
 def test_composite_answers():
     assert answer_parts("Rex and Luna") == ["rex", "luna"]
-    assert verify_note("Rex is here. Luna too.", "Rex and Luna") and not verify_note("Rex only", "Rex and Luna")
+    assert verify_note("Rex is here. Luna too.", "Rex and Luna")
+    assert not verify_note("Rex only", "Rex and Luna")
 
 
 def test_empty_summary_removes_every_answer_turn_and_keeps_valid_json():
@@ -62,7 +64,8 @@ def test_empty_summary_removes_every_answer_turn_and_keeps_valid_json():
 
 
 def test_construct_counts_and_formats():
-    recs = [_record(), _record("What is my cat's name?", "Tom"), {**_record(), "question": "short, no marker"}]
+    recs = [_record(), _record("What is my cat's name?", "Tom"),
+            {**_record(), "question": "short, no marker"}]
     summaries, empties, counts = construct(recs, ConstructConfig(min_context_chars=50), FMT, seed=0)
     assert counts["sources"] == 3 and counts["dropped_no_query_marker"] == 1
     assert counts["summary_dropped_verifier_rejected"] + counts["summary_dropped_teacher_no_note"] == 1

@@ -4,7 +4,13 @@ import pytest
 
 from rwr.config import DataConfig
 from rwr.data import synthetic as S
-from rwr.data.longmemeval import QUESTION_TYPES, load_longmemeval, reader_prompt, session_blocks, validate_item
+from rwr.data.longmemeval import (
+    QUESTION_TYPES,
+    load_longmemeval,
+    reader_prompt,
+    session_blocks,
+    validate_item,
+)
 from rwr.data.orca import load_orca
 from rwr.io import DataError
 
@@ -64,7 +70,8 @@ def test_malformed_entry_names_file_and_record(tmp_path):
     bad = [dict(OFFICIAL[0]), {k: v for k, v in OFFICIAL[1].items() if k != "question_date"}]
     p = tmp_path / "bad.json"
     p.write_text(json.dumps(bad))
-    with pytest.raises(DataError, match=r"bad.json: record 1 \(question_id=gpt4_2655b836_abs\): missing key 'question_date'"):
+    msg = r"bad.json: record 1 \(question_id=gpt4_2655b836_abs\): missing key 'question_date'"
+    with pytest.raises(DataError, match=msg):
         load_longmemeval(p)
     p.write_text("[{not json")
     with pytest.raises(DataError, match="bad.json"):

@@ -170,25 +170,169 @@ class PretrainConfig:
 
 # ---------------------------------------------------------------------------------------- construct
 @dataclass
+class ChatBackendConfig:
+    """One chat model behind the `rwr.llm` layer (construction's teacher and verifier; later the judge).
+
+    Holds no secret: the API key is read at run time from the environment variable named `api_key_env`.
+    """
+
+    backend: str = "openai"
+    """'openai' (any OpenAI-compatible server: OpenAI API, `vllm serve`) or 'transformers' (in-process)."""
+    model: str = ""
+    """Model name sent to the server, or hub id / local path loaded by the transformers backend."""
+    base_url: str = "https://api.openai.com/v1"
+    """OpenAI-compatible endpoint (vLLM: http://<host>:8000/v1); ignored by the transformers backend."""
+    api_key_env: str = "OPENAI_API_KEY"
+    """NAME of the environment variable holding the key ('' = no key, e.g. `vllm serve` without --api-key)."""
+    system_prompt: str = ""
+    """Optional system message before every prompt ('' = none; the paper gives none)."""
+    temperature: float = 0.0
+    """0 = greedy, for reproducible construction."""
+    top_p: float = 1.0
+    max_tokens: int = 512
+    """Completion budget per request; a note cut at this length is dropped (counted)."""
+    seed: int | None = None
+    """Sampling seed sent with each request where the server supports it (None = not sent)."""
+    max_concurrency: int = 8
+    """Requests in flight at once (asyncio.Semaphore); the transformers backend always runs one at a time."""
+    max_retries: int = 5
+    """Retries by the openai client (exponential backoff; on connection errors, 408, 409, 429 and >= 500)."""
+    timeout_s: float = 600.0
+    """Per-request timeout in seconds."""
+    connect_timeout_s: float = 10.0
+    """Connection timeout in seconds."""
+    mode: str = "live"
+    """'live' (send uncached requests now) or 'batch' (write them as an OpenAI Batch JSONL to `batch_dir`
+    and stop; import the results with `python -m rwr.llm import-batch`, then rerun)."""
+    batch_dir: str = "cache/llm/batches"
+    """Where batch mode writes pending requests (relative paths resolve against the project root)."""
+    device: str = "auto"
+    """transformers backend: 'auto' (cuda if available), 'cpu', 'cuda', 'cuda:1', ..."""
+    dtype: str = "auto"
+    """transformers backend: 'auto' (bfloat16 on cuda, float32 on cpu), 'bfloat16', 'float16', 'float32'."""
+
+    def __post_init__(self) -> None:
+        if self.backend not in ("openai", "transformers"):
+            raise ValueError(f"backend must be 'openai' or 'transformers', got {self.backend!r}")
+        if self.mode not in ("live", "batch"):
+            raise ValueError(f"mode must be 'live' or 'batch', got {self.mode!r}")
+        if self.max_concurrency < 1 or self.max_retries < 0 or self.max_tokens < 1:
+            raise ValueError("max_concurrency and max_tokens must be >= 1, max_retries >= 0")
+
+
+@dataclass
+class ChatPrice:
+    """USD per million tokens of one model (for cost accounting; 0 for a self-hosted server)."""
+
+    input_per_mtok: float = 0.0
+    output_per_mtok: float = 0.0
+    batch_discount: float = 0.5
+    """Multiplier for responses imported from a batch run (OpenAI Batch is billed at half price)."""
+
+
+# The paper's prompts. The teacher prompt is quoted from section 3.1 ("<c> <q> Please extract a note relevant
+# to the query:"); the verifier and locate prompts are ours (the paper does not print them).
+PAPER_NOTE_TEMPLATE = "{context} {query} Please extract a note relevant to the query:"
+VERIFIER_TEMPLATE = (
+    "You check notes that were extracted from a document to answer a question.\n\n"
+    "Question: {query}\n\nReference answer: {answer}\n\nNote: {note}\n\n"
+    "Is the note consistent with the reference answer: does it contain the information needed to arrive at "
+    "the reference answer, and nothing that contradicts it? Reply with exactly one word: CONSISTENT or "
+    "INCONSISTENT."
+)
+LOCATE_TEMPLATE = (
+    "Below is a context split into numbered paragraphs, then a question and its correct answer.\n\n"
+    "{paragraphs}\n\nQuestion: {query}\nCorrect answer: {answer}\n\n"
+    "Which paragraphs state or support the correct answer? Reply with their numbers only, separated by "
+    "commas (for example: 2, 5), or NONE if no paragraph does."
+)
+
+
+def _check_fields(name: str, template: str, required: set[str], allowed: set[str]) -> None:
+    """Template placeholders must include `required` and stay within `allowed` (typos fail at load time)."""
+    import string
+
+    fields = {f for _, f, _, _ in string.Formatter().parse(template) if f is not None}
+    if not required <= fields or not fields <= allowed:
+        raise ValueError(f"{name} must use placeholders {sorted(required)} (allowed: {sorted(allowed)}), "
+                         f"got {sorted(fields)}")
+
+
+@dataclass
 class ConstructConfig:
     """The `construct` stage: RwR summary-CoT data (paper section 3.1) and the training mixes."""
 
     teacher: str = "offline-extractive"
-    """Teacher backend; 'offline-extractive' picks the query-relevant sentences of the context."""
+    """Teacher backend: 'offline-extractive' (query-relevant context sentences, mini) or 'llm' (`teacher_llm`)."""
     verifier: str = "offline-containment"
-    """Verifier backend; 'offline-containment' keeps a note iff it contains the normalized gold answer."""
+    """Verifier backend: 'offline-containment' (note contains the normalized gold answer) or 'llm'."""
+    teacher_llm: ChatBackendConfig = field(default_factory=ChatBackendConfig)
+    """The teacher model when teacher='llm' (paper: Llama-3.1-8B-Instruct, served by vLLM)."""
+    verifier_llm: ChatBackendConfig = field(default_factory=ChatBackendConfig)
+    """The verifier model when verifier='llm' (paper: GPT-4o)."""
+    note_template: str = PAPER_NOTE_TEMPLATE
+    """Teacher prompt; {context} = the text before the query marker, {query} = the text after it."""
+    verifier_template: str = VERIFIER_TEMPLATE
+    """Verifier prompt; placeholders {query}, {answer} (the OpenOrca response), {note}, optional {context}."""
+    verdict_consistent: str = "CONSISTENT"
+    """The verifier's 'keep' word; the reply must be exactly it (case and a final period ignored)."""
+    verdict_inconsistent: str = "INCONSISTENT"
+    """The verifier's 'drop' word; any other reply is unparseable, counted, and dropped."""
+    locate_template: str = LOCATE_TEMPLATE
+    """Prompt asking the teacher which paragraphs of c hold the answer; {paragraphs} ('[i] text' lines),
+    {query}, {answer}, optional {context}."""
     query_markers: list[str] = field(default_factory=lambda: ["\nQuestion:", "\nQ:"])
     """The last occurrence of any marker splits an OpenOrca question into context and query."""
     min_context_chars: int = 200
     """Records whose context is shorter are not 'background context' and are dropped."""
+    max_context_chars: int = 0
+    """Records whose context is longer are dropped (teacher context window; 0 = no limit)."""
+    empty_max_answer_words: int = 0
+    """D_e only: answers longer than this are skipped, because the code-side 'answer is gone' check can only
+    test short answers verbatim (0 = no limit)."""
+    source_pool: str = "sft"
+    """Records the summary data is built from: 'sft' (the n_orca SFT records), 'rest' (the records after
+    them, disjoint from the SFT set) or 'all'."""
+    max_sources: int = 0
+    """Selected records sent to the teacher, a seeded random sample (bounds LLM cost; 0 = all)."""
     max_note_sentences: int = 2
     """Offline teacher: number of context sentences kept in a note."""
     n_summary: int = 1500
-    """Summary records (D_f) to keep, at most."""
+    """Summary records (D_f) in the rwr set, at most."""
     n_empty: int = 300
-    """Empty-summary records (D_e) to keep, at most."""
+    """Empty-summary records (D_e) in the rwr set, at most; D_f:D_e = n_summary:n_empty when both suffice."""
     n_orca: int = 6000
-    """OpenOrca records in both training sets (the paper: 100,000)."""
+    """OpenOrca records in both training sets (the paper: 100,000; its D_s: 10,000)."""
+    seed: int | None = None
+    """Seed for sampling sources and shuffling the mixes (None = base.seed)."""
+    llm_cache: str = "cache/llm/construct.jsonl"
+    """Append-only response cache of the LLM backends (relative paths resolve against the project root)."""
+    prices: dict[str, ChatPrice] = field(default_factory=lambda: {
+        "gpt-4o-2024-08-06": ChatPrice(input_per_mtok=2.5, output_per_mtok=10.0),
+        "meta-llama/Llama-3.1-8B-Instruct": ChatPrice(),
+    })
+    """Model name -> price, for the cost metrics (a model missing here is costed at 0, with a warning)."""
+    sample_rows: int = 25
+    """Constructed examples logged to MLflow as a table."""
+
+    def __post_init__(self) -> None:
+        if self.teacher not in ("offline-extractive", "llm"):
+            raise ValueError(f"teacher must be 'offline-extractive' or 'llm', got {self.teacher!r}")
+        if self.verifier not in ("offline-containment", "llm"):
+            raise ValueError(f"verifier must be 'offline-containment' or 'llm', got {self.verifier!r}")
+        if self.source_pool not in ("sft", "rest", "all"):
+            raise ValueError(f"source_pool must be 'sft', 'rest' or 'all', got {self.source_pool!r}")
+        for role, used, llm in (("teacher", self.teacher == "llm", self.teacher_llm),
+                                ("verifier", self.verifier == "llm", self.verifier_llm)):
+            if used and not llm.model:
+                raise ValueError(f"{role}_llm.model must be set when {role} is 'llm'")
+        _check_fields("note_template", self.note_template, {"context", "query"}, {"context", "query"})
+        _check_fields("verifier_template", self.verifier_template, {"note", "answer"},
+                      {"note", "answer", "query", "context"})
+        _check_fields("locate_template", self.locate_template, {"paragraphs", "answer"},
+                      {"paragraphs", "answer", "query", "context"})
+        if self.verdict_consistent.lower() == self.verdict_inconsistent.lower():
+            raise ValueError("verdict_consistent and verdict_inconsistent must differ")
 
 
 # -------------------------------------------------------------------------------------------- train

@@ -12,7 +12,7 @@ import torch
 def setup(threads: int = 0) -> None:
     logging.basicConfig(level=os.environ.get("RWR_LOG_LEVEL", "INFO"),
                         format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    for noisy in ("transformers", "httpx", "alembic", "mlflow"):
+    for noisy in ("transformers", "httpx", "httpx2", "alembic", "mlflow"):  # openai logs each request
         logging.getLogger(noisy).setLevel(logging.WARNING)
     import transformers
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import re
 import subprocess
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -92,7 +93,8 @@ class StageRun:
             return
         import mlflow
 
-        flat = {k: str(v)[:6000] for k, v in flatten(params).items()}
+        # MLflow accepts only [A-Za-z0-9_-. :/] in names (labels such as "Mamba (Pre)" are not).
+        flat = {re.sub(r"[^\w\-. :/]", "_", k): str(v)[:6000] for k, v in flatten(params).items()}
         items = list(flat.items())
         for i in range(0, len(items), 90):  # MLflow caps a batch at 100 params
             mlflow.log_params(dict(items[i : i + 90]))

@@ -15,10 +15,10 @@ from collections import Counter
 from rwr.construct.split import answer_parts, sentences, units
 from rwr.eval.judge import normalize_answer
 
-_STOP = set("""a an the is are was were be been am i me my you your we our he she it its they them their this that
-these those do did does to of in on at for with and or but what which who whom when where why how can could
-would should will shall may might must please about from by as up so if then than too very just also any some
-tell know""".split())
+_STOP = set("""a an the is are was were be been am i me my you your we our he she it its they them their
+this that these those do did does to of in on at for with and or but what which who whom when where why how
+can could would should will shall may might must please about from by as up so if then than too very just
+also any some tell know""".split())
 
 
 def _terms(text: str) -> list[str]:

@@ -37,8 +37,8 @@ def write_synthetic(cfg: DataConfig, base: BaseConfig, out: Path) -> dict[str, A
     write_orca(out / "orca.jsonl",
                (S.orca_record(rng, i, "synthetic-orca", cfg.orca_history, sys_prompt) for i in range(cfg.n_orca_train)))
     rng = random.Random(f"{base.seed}-orca-dev")
-    write_orca(out / "orca_dev.jsonl",
-               (S.orca_record(rng, i, "synthetic-orca-dev", cfg.orca_history, sys_prompt) for i in range(cfg.n_orca_dev)))
+    dev = (S.orca_record(rng, i, "synthetic-orca-dev", cfg.orca_history, sys_prompt) for i in range(cfg.n_orca_dev))
+    write_orca(out / "orca_dev.jsonl", dev)
     rng = random.Random(f"{base.seed}-pretrain")
     write_jsonl(out / "pretrain.jsonl",
                 ({"text": S.pretrain_document(rng, cfg.pretrain_history)} for _ in range(cfg.n_pretrain_docs)))

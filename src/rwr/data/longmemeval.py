@@ -131,7 +131,7 @@ def session_blocks(item: dict[str, Any], history_format: str = "json") -> list[s
     """
     chunks = sorted(zip(item["haystack_dates"], item["haystack_sessions"]), key=lambda x: x[0])
     return [
-        "\n### Session {}:\nSession Date: {}\nSession Content:\n{}\n".format(i + 1, date, render_session(s, history_format))
+        f"\n### Session {i + 1}:\nSession Date: {date}\nSession Content:\n{render_session(s, history_format)}\n"
         for i, (date, s) in enumerate(chunks)
     ]
 

@@ -11,7 +11,14 @@ import torch
 
 from rwr.config import BaseConfig, PretrainConfig, to_dict
 from rwr.io import atomic_dir
-from rwr.models.build import build_model, count_params, load_pretrained, prepare_backend, save_model, train_tokenizer
+from rwr.models.build import (
+    build_model,
+    count_params,
+    load_pretrained,
+    prepare_backend,
+    save_model,
+    train_tokenizer,
+)
 from rwr.tracking import StageRun, lightning_logger
 from rwr.train.data import packed_lm_dataset
 from rwr.train.module import CausalLMModule

@@ -102,7 +102,7 @@ def fit(module: CausalLMModule, dataset: TokenizedDataset, pad_id: int, settings
         accelerator=settings.accelerator, devices=_devices(settings.devices), strategy=settings.strategy,
         num_nodes=settings.num_nodes, precision=settings.precision, gradient_clip_val=settings.grad_clip,
         accumulate_grad_batches=settings.accumulate_grad_batches, callbacks=[checkpoint], logger=logger,
-        log_every_n_steps=settings.log_every, enable_model_summary=False, enable_progress_bar=True,
+        log_every_n_steps=min(settings.log_every, settings.max_steps), enable_model_summary=False,
         default_root_dir=str(ckpt_dir),
     )
     t0 = time.time()

@@ -1,0 +1,89 @@
+"""End to end: `dvc repro` on a micro override of params.yaml in a temporary git copy of the repo."""
+
+import json
+import os
+import shutil
+import sqlite3
+import subprocess
+from pathlib import Path
+
+import pytest
+from omegaconf import OmegaConf
+
+ROOT = Path(__file__).resolve().parents[1]
+
+MICRO = {
+    "data": {"n_orca_train": 40, "n_orca_dev": 3, "n_pretrain_docs": 150, "lme_per_type": 1,
+             "lme_abstention_per_type": 1, "lme_oracle_turns": [1, 2], "lme_s_sessions": 3, "lme_s_turns": [1, 2]},
+    "pretrain": {"models": {"mamba_pre": {"hidden_size": 16, "num_layers": 2, "state_size": 4}},
+                 "tokenizer": {"vocab_size": 400}, "seq_len": 32, "batch_size": 4, "max_steps": 3, "warmup_steps": 1},
+    "construct": {"n_summary": 10, "n_empty": 5, "n_orca": 30},
+    "train": {"max_len": 96, "batch_size": 2, "max_steps": 3, "warmup_steps": 1, "checkpoint_every": 2},
+    "evaluate": {"max_new_tokens": 4, "limit": 3},
+}
+
+
+def _run(args, cwd, env, check=True):
+    p = subprocess.run(args, cwd=cwd, env=env, capture_output=True, text=True, timeout=900)
+    if check and p.returncode != 0:
+        raise AssertionError(f"{' '.join(args)} failed ({p.returncode}):\n{p.stdout[-3000:]}\n{p.stderr[-3000:]}")
+    return p
+
+
+@pytest.fixture(scope="module")
+def repo(tmp_path_factory):
+    dst = tmp_path_factory.mktemp("study")
+    files = subprocess.run(["git", "ls-files", "--cached", "--others", "--exclude-standard"], cwd=ROOT,
+                           capture_output=True, text=True, check=True).stdout.split("\n")
+    for f in filter(None, files):
+        src = ROOT / f
+        if src.is_file() and not f.startswith(("data/", "models/", "results/", "ckpt/")):
+            (dst / f).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(src, dst / f)
+    params = OmegaConf.merge(OmegaConf.load(dst / "params.yaml"), MICRO)
+    (dst / "params.yaml").write_text(OmegaConf.to_yaml(params))
+    env = {**os.environ, "RWR_TRACKING": "on", "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t",
+           "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@t", "DVC_NO_ANALYTICS": "1"}
+    env.pop("MLFLOW_TRACKING_URI", None)
+    for cmd in (["git", "init", "-q"], ["git", "add", "-A"], ["git", "commit", "-qm", "micro"]):
+        _run(cmd, dst, env)
+    _run(["dvc", "repro"], dst, env)
+    return dst, env
+
+
+def test_repro_writes_report_metrics_and_mlflow_runs(repo):
+    root, env = repo
+    table = (root / "reports" / "table1.md").read_text()
+    for label in ("Mamba (Pre) (ours)", "Mamba (SFT) (ours)", "RwR (ours)", "RwR (paper)", "## S (paper"):
+        assert label in table
+    m = json.loads((root / "results" / "mamba_rwr" / "longmemeval_s" / "metrics.json").read_text())
+    assert set(m) == {"rwr"} and {"SU", "SA", "SP", "MR", "KU", "TR", "avg"} <= set(m["rwr"])
+    preds = (root / "results" / "mamba_rwr" / "longmemeval_s" / "predictions" / "rwr" / "predictions.jsonl")
+    assert len(preds.read_text().splitlines()) == 3
+    con = sqlite3.connect(root / "mlflow.db")
+    names = sorted(r[0] for r in con.execute("select name from runs"))
+    expected = ["construct", "data", "pretrain@mamba_pre", "report", "train@mamba_rwr", "train@mamba_sft"] + [
+        f"evaluate@{m}-{b}" for m in ("mamba_pre", "mamba_sft", "mamba_rwr")
+        for b in ("orca_dev", "longmemeval_oracle", "longmemeval_s")]
+    assert names == sorted(expected)
+    n_params = con.execute("select count(*) from params p join runs r on p.run_uuid = r.run_uuid "
+                           "where r.name = 'train@mamba_rwr'").fetchone()[0]
+    n_metrics = con.execute("select count(*) from metrics m join runs r on m.run_uuid = r.run_uuid "
+                            "where r.name = 'train@mamba_rwr' and m.key = 'train/loss'").fetchone()[0]
+    assert n_params > 5 and n_metrics >= 1
+    shown = _run(["dvc", "metrics", "show", "--json"], root, env).stdout
+    assert "mamba_rwr" in shown and "longmemeval_s" in shown
+
+
+def test_mistyped_param_stops_repro_naming_the_key(repo):
+    root, env = repo
+    original = (root / "params.yaml").read_text()
+    try:
+        params = OmegaConf.to_container(OmegaConf.load(root / "params.yaml"))
+        params["train"]["warmup_step"] = params["train"].pop("warmup_steps")
+        (root / "params.yaml").write_text(OmegaConf.to_yaml(params))
+        p = _run(["dvc", "repro"], root, env, check=False)
+        assert p.returncode != 0
+        assert "train.warmup_step" in p.stdout + p.stderr
+    finally:
+        (root / "params.yaml").write_text(original)
