@@ -1,6 +1,6 @@
-"""DVC stage `report`: reports/table1.md from the metrics files only.
+"""DVC stage `report`: reports/table{1,2,3}.md from the metrics files only.
 
-Run as: python stages/report.py --results results --out reports/table1.md
+Run as: python stages/report.py --results results --out reports
 """
 
 from pathlib import Path
@@ -8,6 +8,7 @@ from pathlib import Path
 from rwr.config import load_stage
 from rwr.io import read_json, write_text
 from rwr.report.table1 import VARIANTS, render_table1
+from rwr.report.tables23 import render_table2, render_table3
 from rwr.stage import parser, setup
 from rwr.tracking import stage_run
 
@@ -17,10 +18,19 @@ def _metrics(results: Path, model: str, benchmark: str, mode: str):
     return read_json(path).get(mode) if path.exists() else None
 
 
+def _rows(results: Path, rows: dict[str, str], benchmark: str) -> dict:
+    """Row label -> that model/mode's metrics on `benchmark` (None where it was not run)."""
+    out = {}
+    for label, spec in rows.items():
+        model, mode = spec.split("/")
+        out[label] = _metrics(results, model, benchmark, mode)
+    return out
+
+
 def main() -> None:
     p = parser(__doc__)
     p.add_argument("--results", type=Path, required=True)
-    p.add_argument("--out", type=Path, required=True)
+    p.add_argument("--out", type=Path, required=True, help="directory of the tables")
     args = p.parse_args()
     base, cfg = load_stage("report")
     setup(base.threads)
@@ -29,12 +39,23 @@ def main() -> None:
         model, mode = spec.split("/")
         ours[label] = {v: _metrics(args.results, model, b, mode) for v, b in VARIANTS.items()}
         in_dist[label] = _metrics(args.results, model, "orca_dev", mode)
-    data_note = ("synthetic LongMemEval-format data and tiny models (see README, 'mini profile')"
-                 if base.profile == "mini" else "LongMemEval original files (see results for sha256)")
-    text = render_table1(ours, base.profile, data_note, in_dist)
+    mini = base.profile == "mini"
+    lme_note = ("synthetic LongMemEval-format data and tiny models (see README, 'mini profile')" if mini
+                else "LongMemEval original files (see results for sha256)")
+    helmet_note = ("synthetic HELMET-format data at a 2k-token length, tiny models" if mini
+                   else "HELMET's data files at the configured length (see results/data/metrics.json)")
+    short_note = "synthetic sets in the real schemas, tiny models" if mini else "the real test sets via datasets"
+    tables = {
+        "table1.md": render_table1(ours, base.profile, lme_note, in_dist),
+        "table2.md": render_table2(_rows(args.results, cfg.helmet_rows or cfg.rows, "helmet"), base.profile,
+                                   helmet_note),
+        "table3.md": render_table3(_rows(args.results, cfg.short_rows or cfg.rows, "short"), base.profile,
+                                   short_note),
+    }
     with stage_run("report", base.profile, {"rows": cfg.rows}, base.experiment) as run:
-        write_text(args.out, text)
-        run.log_artifact(args.out)
+        for name, text in tables.items():
+            write_text(args.out / name, text)
+            run.log_artifact(args.out / name)
 
 
 if __name__ == "__main__":

@@ -1,9 +1,21 @@
-from rwr.config import EvaluateConfig, PromptFormat
-from rwr.eval.benchmarks import EvalItem
+import random
+
+import torch
+
+from rwr.config import BaseConfig, EvaluateConfig, ModelSpec, PromptFormat, SamplingConfig, SSAConfig
+from rwr.data.longmemeval import reader_prompt
+from rwr.data.synthetic import longmemeval_set
+from rwr.eval.benchmarks import longmemeval_prompt
+from rwr.eval.evaluate import limit_per_task, modes_for, run_mode
+from rwr.eval.items import EvalItem
 from rwr.eval.judge import normalize_answer, offline_judge
 from rwr.eval.metrics import longmemeval_scores
-from rwr.eval.run import build_prompt, hypothesis
+from rwr.eval.run import hypothesis_of
 from rwr.formats import parse_rwr, rwr_target, to_note_question
+from rwr.infer.generate import generate, newline_token_ids
+from rwr.infer.modes import Answer, ModelEngine
+from rwr.infer.prompt import plain_prompt
+from rwr.models.build import build_model, prepare_backend
 
 FMT = PromptFormat()
 MARKERS = EvaluateConfig().abstention_markers
@@ -27,12 +39,21 @@ def test_rwr_format_round_trip():
     assert parse_rwr("no cue", FMT) == ("no cue", None)
 
 
-def test_prompts_per_mode_match_training_format():
-    item = EvalItem("1", "ctx\nQuestion: q?\nAnswer:", "a", system_prompt="SYS")
-    assert build_prompt(item, "direct", FMT) == FMT.chat_template.format(system="SYS", question=item.question)
-    assert build_prompt(item, "rwr", FMT).endswith(FMT.note_prompt + "\n\n### Assistant:\n")
-    assert hypothesis("note\nAnswer: Rex", "rwr", FMT) == ("note", "Rex")
-    assert hypothesis("Rex\nextra", "direct", FMT) == ("", "Rex")
+def test_longmemeval_prompt_is_the_official_reader_prompt():
+    x = longmemeval_set(random.Random(0), "s", 1, [], 0, 4, [1, 2], 0.3, 0.5)[0]
+    p = longmemeval_prompt(x)
+    assert p.body() + p.cue == reader_prompt(x) and len(p.units) == 4
+    assert p.rwr_text(FMT).endswith(f"Question: {x['question']}\n{FMT.note_prompt}\n\n### Assistant:\n")
+
+
+def test_hypothesis_per_mode():
+    cfg = EvaluateConfig()
+    item = EvalItem("1", "longmemeval", plain_prompt("q\nAnswer:"), ["a"])
+    assert hypothesis_of(item, Answer(answer="Rex\nextra"), "direct", cfg) == "Rex"
+    cfg.hypothesis = "full"
+    assert hypothesis_of(item, Answer(answer=" Rex\nextra "), "direct", cfg) == "Rex\nextra"
+    helmet = EvalItem("1", "kilt_nq", plain_prompt("q"), ["a"])
+    assert hypothesis_of(helmet, Answer(answer="x\nAnswer: a"), "direct", cfg) == "x\nAnswer: a"  # raw for HELMET
 
 
 def test_longmemeval_scores_micro_macro_abstention():
@@ -46,3 +67,50 @@ def test_longmemeval_scores_micro_macro_abstention():
     assert s["avg"] == round(100 * 3 / 6, 2)
     assert s["task_avg"] == 50.0  # mean over the types present
     assert s["abstention"] == 100.0 and s["n"] == 6
+
+
+def test_modes_per_benchmark_and_limit():
+    cfg = EvaluateConfig(modes={"m": ["rwr", "ssa"]}, ssa_benchmarks=["longmemeval_s"])
+    assert modes_for("m", "longmemeval_s", cfg) == ["rwr", "ssa"]
+    assert modes_for("m", "helmet", cfg) == ["rwr"] and modes_for("other", "helmet", cfg) == ["direct"]
+    items = [EvalItem(str(i), t, plain_prompt("q")) for t in ("a", "b") for i in range(3)]
+    assert [(it.task, it.id) for it in limit_per_task(items, 2)] == [("a", "0"), ("a", "1"), ("b", "0"), ("b", "1")]
+
+
+def _tiny(tok):
+    prepare_backend(torch.device("cpu"))  # the project's CPU scan, as load_model installs it in the stage
+    return build_model(ModelSpec(arch="mamba", hidden_size=16, num_layers=2, state_size=4), tok, seed=0).eval()
+
+
+def test_generate_stops_at_extra_token_ids_and_strings(tiny_tokenizer):
+    model = _tiny(tiny_tokenizer)
+    free = generate(model, tiny_tokenizer, "Hello there", 6)
+    assert free.new_tokens <= 6 and free.prompt_tokens > 0
+    everything = list(range(len(tiny_tokenizer)))
+    assert generate(model, tiny_tokenizer, "Hello there", 6, stop_token_ids=everything).new_tokens == 1
+    assert newline_token_ids(tiny_tokenizer) == [tiny_tokenizer.convert_tokens_to_ids("Ċ")]  # byte-level newline
+    if free.text:
+        stopped = generate(model, tiny_tokenizer, "Hello there", 6, stop_strings=(free.text[:1],))
+        assert stopped.new_tokens <= free.new_tokens and free.text[:1] in stopped.text
+    a = generate(model, tiny_tokenizer, "Hello", 5, do_sample=True, seed=3)
+    b = generate(model, tiny_tokenizer, "Hello", 5, do_sample=True, seed=3)
+    assert a.text == b.text  # seeded sampling is reproducible
+
+
+def test_run_mode_end_to_end_on_a_tiny_model(tiny_tokenizer):
+    model = _tiny(tiny_tokenizer)
+    xs = longmemeval_set(random.Random(1), "s", 1, ["multi-session"], 1, 4, [1, 1], 0.3, 0.5)[:2]
+    items = [EvalItem(x["question_id"], "longmemeval", longmemeval_prompt(x), [x["answer"]], question=x["question"],
+                      question_type=x["question_type"], abstention="_abs" in x["question_id"]) for x in xs]
+    cfg = EvaluateConfig(max_new_tokens=3, note_max_new_tokens=2, rounds=2,
+                         sampling=SamplingConfig(do_sample=True, temperature=1.0),
+                         ssa=SSAConfig(segment_tokens=100, note_max_new_tokens=3))
+    engine = ModelEngine(model, tiny_tokenizer, cfg.sampling)
+    for mode in ("direct", "rwr", "ssa"):
+        metrics, rows = run_mode(engine, items, mode, cfg, BaseConfig(), None)
+        assert len(rows) == 4 and {r["round"] for r in rows} == {0, 1}
+        assert metrics["rounds"] == 2 and "avg_std" in metrics and metrics["n"] == 2
+        assert all(r["judge"] == "offline" and "score" in r for r in rows)
+        if mode == "ssa":
+            assert all(r["segments"] >= 2 and r["calls"] == r["segments"] + 1 for r in rows)
+            assert metrics["calls_mean"] > 2

@@ -14,12 +14,22 @@ ROOT = Path(__file__).resolve().parents[1]
 
 MICRO = {
     "data": {"n_orca_train": 40, "n_orca_dev": 3, "n_pretrain_docs": 150, "lme_per_type": 1,
-             "lme_abstention_per_type": 1, "lme_oracle_turns": [1, 2], "lme_s_sessions": 3, "lme_s_turns": [1, 2]},
+             "lme_abstention_per_type": 1, "lme_oracle_turns": [1, 2], "lme_s_sessions": 3, "lme_s_turns": [1, 2],
+             "helmet_rag_questions": 1, "helmet_rag_depths": 1, "helmet_rag_passages": 3, "helmet_rag_demo_rows": 3,
+             "helmet_kv_pairs": 4, "helmet_ruler_sentences": 4, "helmet_recall_rows": 2,
+             "helmet_icl_labels": {t: 3 for t in ("icl_trec_coarse", "icl_trec_fine", "icl_banking77",
+                                                  "icl_clinic150", "icl_nlu")},
+             "helmet_icl_train_per_label": 2, "helmet_icl_test": 2, "short_rows": 2},
     "pretrain": {"models": {"mamba_pre": {"hidden_size": 16, "num_layers": 2, "state_size": 4}},
                  "tokenizer": {"vocab_size": 400}, "seq_len": 32, "batch_size": 4, "max_steps": 3, "warmup_steps": 1},
     "construct": {"n_summary": 10, "n_empty": 5, "n_orca": 30},
     "train": {"max_len": 96, "batch_size": 2, "max_steps": 3, "warmup_steps": 1, "checkpoint_every": 2},
-    "evaluate": {"max_new_tokens": 4, "limit": 3},
+    "evaluate": {"max_new_tokens": 4, "limit": 3, "note_max_new_tokens": 4,
+                 "ssa": {"segment_tokens": 64, "note_max_new_tokens": 4},
+                 "helmet": {"max_test_samples": {"rag": 1, "recall": 1, "icl": 1},
+                            "icl_shots": {t: 4 for t in ("icl_trec_coarse", "icl_trec_fine", "icl_banking77",
+                                                         "icl_clinic150", "icl_nlu")}},
+                 "short": {"max_samples": 1, "max_new_tokens": {"samsum": 4, "rte": 2, "gsm8k": 4, "nq": 4}}},
 }
 
 
@@ -54,17 +64,28 @@ def repo(tmp_path_factory):
 def test_repro_writes_report_metrics_and_mlflow_runs(repo):
     root, env = repo
     table = (root / "reports" / "table1.md").read_text()
-    for label in ("Mamba (Pre) (ours)", "Mamba (SFT) (ours)", "RwR (ours)", "RwR (paper)", "## S (paper"):
+    for label in ("Mamba (Pre) (ours)", "Mamba (SFT) (ours)", "RwR (ours)", "RwR (paper)", "## S (paper",
+                  "Mamba (SFT) +SSA (ours)", "RwR +SSA (ours)", "RwR +SSA (paper)"):
         assert label in table
+    table2 = (root / "reports" / "table2.md").read_text()
+    table3 = (root / "reports" / "table3.md").read_text()
+    assert "| RwR (ours) |" in table2 and "| RwR (paper) | 47.3 | 54.0 | 1.6 | 34.3 |" in table2
+    assert "| RwR (ours) |" in table3 and "| RwR (paper) | 28.1 | 46.9 | 93.0 | 23.7 |" in table3
+    assert "+SSA" not in table2 + table3  # SSA runs on LongMemEval S only
     m = json.loads((root / "results" / "mamba_rwr" / "longmemeval_s" / "metrics.json").read_text())
-    assert set(m) == {"rwr"} and {"SU", "SA", "SP", "MR", "KU", "TR", "avg"} <= set(m["rwr"])
+    assert set(m) == {"rwr", "ssa"} and {"SU", "SA", "SP", "MR", "KU", "TR", "avg"} <= set(m["rwr"])
+    assert m["ssa"]["calls_mean"] >= 2
+    h = json.loads((root / "results" / "mamba_sft" / "helmet" / "metrics.json").read_text())["direct"]
+    assert {"rag", "icl", "recall", "avg", "kilt_nq", "json_kv", "icl_nlu"} <= set(h) and h["n"] == 13
+    s = json.loads((root / "results" / "mamba_pre" / "short" / "metrics.json").read_text())["direct"]
+    assert {"samsum", "rte", "gsm8k", "nq"} <= set(s)
     preds = (root / "results" / "mamba_rwr" / "longmemeval_s" / "predictions" / "rwr" / "predictions.jsonl")
     assert len(preds.read_text().splitlines()) == 3
     con = sqlite3.connect(root / "mlflow.db")
     names = sorted(r[0] for r in con.execute("select name from runs"))
     expected = ["construct", "data", "pretrain@mamba_pre", "report", "train@mamba_rwr", "train@mamba_sft"] + [
         f"evaluate@{m}-{b}" for m in ("mamba_pre", "mamba_sft", "mamba_rwr")
-        for b in ("orca_dev", "longmemeval_oracle", "longmemeval_s")]
+        for b in ("orca_dev", "longmemeval_oracle", "longmemeval_s", "helmet", "short")]
     assert names == sorted(expected)
     n_params = con.execute("select count(*) from params p join runs r on p.run_uuid = r.run_uuid "
                            "where r.name = 'train@mamba_rwr'").fetchone()[0]

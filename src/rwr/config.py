@@ -78,6 +78,64 @@ class SyntheticHistory:
 
 
 @dataclass
+class HubSource:
+    """A data set read through `datasets`: a hub id (with config name and revision) or a local
+    json/jsonl/parquet file of the same schema (then `name` and `revision` are ignored)."""
+
+    path: str = ""
+    """Hub id (e.g. 'openai/gsm8k') or local file path."""
+    name: str = ""
+    """Hub config name ('' = none), e.g. 'main' for gsm8k, 'rte' for glue."""
+    revision: str = ""
+    """Hub revision ('' = default branch); script-only sets need 'refs/convert/parquet' with datasets >= 4."""
+    split: str = "test"
+    """Split to read (a local file is always its single 'train' split)."""
+
+
+@dataclass
+class IclSource:
+    """One HELMET ICL data set (HELMET loads them from the hub at run time; the data stage writes them out)."""
+
+    path: str = ""
+    """Hub id, or a local json/jsonl/parquet file; '{split}' in a local path is replaced by the split name."""
+    name: str = ""
+    """Hub config name ('' = none; 'plus' for clinc_oos)."""
+    revision: str = ""
+    """Hub revision ('' = default branch; script-based sets need 'refs/convert/parquet')."""
+    train_split: str = "train"
+    """The demo pool."""
+    test_split: str = "test"
+    """'' = split the train split with train_test_split(test_size=test_fraction, seed=42), as HELMET's nlu."""
+    test_fraction: float = 0.1
+    """Test share when test_split is ''."""
+    text_field: str = "text"
+    """Column holding the text."""
+    label_field: str = "label"
+    """Column holding the integer label (trec: coarse_label / fine_label; clinc_oos: intent)."""
+
+
+def _icl_sources() -> dict[str, IclSource]:
+    # HELMET data.py::load_icl; clinic150 tests on the validation split; nlu is split 90/10 with seed 42.
+    pq = "refs/convert/parquet"  # script-based sets: datasets >= 4 only reads their parquet conversion
+    return {
+        "icl_trec_coarse": IclSource("CogComp/trec", revision=pq, label_field="coarse_label"),
+        "icl_trec_fine": IclSource("CogComp/trec", revision=pq, label_field="fine_label"),
+        "icl_banking77": IclSource("PolyAI/banking77", revision=pq),
+        "icl_clinic150": IclSource("clinc/clinc_oos", name="plus", test_split="validation", label_field="intent"),
+        "icl_nlu": IclSource("xingkunliuxtracta/nlu_evaluation_data", revision=pq, test_split=""),
+    }
+
+
+def _short_sources() -> dict[str, HubSource]:
+    return {
+        "samsum": HubSource("Samsung/samsum", revision="refs/convert/parquet", split="test"),
+        "rte": HubSource("nyu-mll/glue", name="rte", split="validation"),
+        "gsm8k": HubSource("openai/gsm8k", name="main", split="test"),
+        "nq": HubSource("google-research-datasets/nq_open", split="validation"),
+    }
+
+
+@dataclass
 class DataConfig:
     """The `data` stage: raw inputs in their real formats (generated in mini, real sources in paper)."""
 
@@ -115,6 +173,41 @@ class DataConfig:
     """Local path of longmemeval_oracle(.json) (source=real)."""
     real_longmemeval_s: str = ""
     """Local path of longmemeval_s(.json) (source=real)."""
+    helmet_length: int = 16384
+    """HELMET input length whose files are used (source=real: the archive's files for this length)."""
+    real_helmet_dir: str = ""
+    """Local path of HELMET's extracted `data/` directory (source=real); only this length's files are read."""
+    real_icl_sources: dict[str, IclSource] = field(default_factory=_icl_sources)
+    """HELMET ICL sets (source=real), written to data/raw/helmet/<task>.{train,test}.jsonl."""
+    real_short_sources: dict[str, HubSource] = field(default_factory=_short_sources)
+    """Short-context tasks (source=real): samsum, rte, gsm8k, nq."""
+    real_short_limit: int = 0
+    """Rows kept per short task (source=real; 0 = the whole split)."""
+    helmet_rag_questions: int = 8
+    """Synthetic RAG sets: questions per set; each is repeated at every gold depth (HELMET's dep files)."""
+    helmet_rag_depths: int = 2
+    """Synthetic RAG sets: gold-passage depths per question (HELMET: 6, hotpotqa 3)."""
+    helmet_rag_passages: int = 20
+    """Synthetic RAG sets: passages per context (HELMET's k: 105 at 16k)."""
+    helmet_rag_demo_rows: int = 8
+    """Synthetic RAG demo files (HELMET's k3 train files): rows, 3 passages each."""
+    helmet_kv_pairs: int = 40
+    """Synthetic json_kv: key-value pairs per context (HELMET: 220 at 16k)."""
+    helmet_ruler_sentences: int = 80
+    """Synthetic RULER niah: haystack sentences per context."""
+    helmet_recall_rows: int = 12
+    """Synthetic json_kv / RULER files: rows per file."""
+    helmet_icl_labels: dict[str, int] = field(default_factory=lambda: {
+        "icl_trec_coarse": 6, "icl_trec_fine": 12, "icl_banking77": 10, "icl_clinic150": 12, "icl_nlu": 10})
+    """Synthetic ICL sets: number of labels each (real: 6, 50, 77, 151, 68)."""
+    helmet_icl_train_per_label: int = 8
+    """Synthetic ICL sets: training texts per label (the demo pool)."""
+    helmet_icl_test: int = 12
+    """Synthetic ICL sets: test texts."""
+    short_rows: int = 24
+    """Synthetic short tasks: rows per task (samsum, rte, gsm8k, nq)."""
+    real_longmemeval_m: str = ""
+    """Local path of longmemeval_m(.json) (source=real; optional, '' = not used; 2.75 GB)."""
 
     def __post_init__(self) -> None:
         if self.source not in ("synthetic", "real"):
@@ -377,30 +470,189 @@ class TrainConfig:
 
 
 # ----------------------------------------------------------------------------------------- evaluate
+JUDGE_MODEL = "gpt-4o-2024-08-06"
+"""LongMemEval's judge snapshot (evaluate_qa.py model_zoo['gpt-4o']; print_qa_metrics.py asserts it)."""
+
+HELMET_TASKS = [
+    "kilt_nq", "kilt_triviaqa", "kilt_hotpotqa", "kilt_popqa_3",
+    "json_kv", "ruler_niah_mk_2", "ruler_niah_mk_3", "ruler_niah_mv",
+    "icl_trec_coarse", "icl_trec_fine", "icl_banking77", "icl_clinic150", "icl_nlu",
+]
+SHORT_TASKS = ["samsum", "rte", "gsm8k", "nq"]
+MODES = ("direct", "rwr", "ssa")
+
+
+@dataclass
+class SamplingConfig:
+    """Decoding of the evaluated models. Greedy by default; sampling makes the `rounds` differ."""
+
+    do_sample: bool = False
+    """False = greedy decoding (HELMET and LongMemEval both decode greedily)."""
+    temperature: float = 1.0
+    """Sampling temperature (used only when do_sample)."""
+    top_p: float = 1.0
+    """Nucleus sampling mass (used only when do_sample)."""
+
+
+@dataclass
+class SSAConfig:
+    """Segmented summarization for answering (paper section 3.2; segment size and prompts are our choice).
+
+    The context is split into its natural units (LongMemEval sessions; HELMET passages, JSON-KV lines, needle
+    sentences, ICL items), packed greedily into segments of at most `segment_tokens` tokens (a unit longer
+    than the budget becomes a segment of its own, never cut). Each segment gets the RwR note prompt (the
+    item's prompt with only that segment as context, then base.format.note_prompt), exactly as the model was
+    trained; notes whose first line is base.format.empty_note are dropped; the kept notes are joined and one
+    answer is generated from them.
+    """
+
+    segment_tokens: int = 6000
+    """Token budget of a segment's units (paper profile: the 6,000-token training length)."""
+    note_max_new_tokens: int = 256
+    """Budget of each segment's note (generation also stops at base.format.answer_cue)."""
+    note_joiner: str = "\n"
+    """Joins the kept notes."""
+    final: str = "continue"
+    """'continue': the question without context in RwR form, the joined notes as the model's note, then the
+    answer cue (the training format); 'context': the joined notes replace the context in the direct prompt."""
+
+    def __post_init__(self) -> None:
+        if self.final not in ("continue", "context"):
+            raise ValueError(f"ssa.final must be 'continue' or 'context', got {self.final!r}")
+        if self.segment_tokens < 1 or self.note_max_new_tokens < 1:
+            raise ValueError("ssa.segment_tokens and ssa.note_max_new_tokens must be >= 1")
+
+
+@dataclass
+class HelmetConfig:
+    """HELMET (princeton-nlp/HELMET) at one input length: templates, sampling and metrics as its code has them."""
+
+    length: int = 16384
+    """input_max_length: a prompt longer than length - generation max is cut at the END of its context."""
+    tasks: list[str] = field(default_factory=lambda: list(HELMET_TASKS))
+    """Tasks to run (files under data/raw/helmet/)."""
+    max_test_samples: dict[str, int] = field(default_factory=lambda: {"rag": 100, "recall": 100, "icl": 500})
+    """Per category: RAG samples unique questions (all depth copies kept); recall and ICL sample rows."""
+    shots: int = 2
+    """In-prompt demos for RAG and json_kv (RULER ignores shots; ICL demos are its context)."""
+    icl_shots: dict[str, int] = field(default_factory=lambda: {
+        "icl_trec_coarse": 800, "icl_trec_fine": 800, "icl_banking77": 720, "icl_clinic150": 880,
+        "icl_nlu": 1020})
+    """Label-balanced demos per ICL set (the 16k ladder of HELMET's configs)."""
+    seed: int = 42
+    """HELMET's seed (sampling, demo choice, label remapping)."""
+
+    def __post_init__(self) -> None:
+        bad = [t for t in self.tasks if t not in HELMET_TASKS]
+        if bad:
+            raise ValueError(f"helmet.tasks: unknown task(s) {bad}; known: {HELMET_TASKS}")
+
+
+def _short_prompts() -> dict[str, str]:
+    # Ours: the paper does not print its short-task prompts. Each ends with the answer cue.
+    return {
+        "samsum": "Summarize the following dialogue in one or two sentences.\n\n{dialogue}\n\nSummary:",
+        "rte": "{sentence1}\nQuestion: Does this imply that \"{sentence2}\"? Answer yes or no.\nAnswer:",
+        "gsm8k": "Solve the math problem. Finish with the final number.\n\nQuestion: {question}\nAnswer:",
+        "nq": "Answer the question with a short phrase.\n\nQuestion: {question}\nAnswer:",
+    }
+
+
+@dataclass
+class ShortConfig:
+    """Short-context tasks (paper Table 3): SAMSum, RTE, GSM8K, Natural Questions."""
+
+    tasks: list[str] = field(default_factory=lambda: list(SHORT_TASKS))
+    """Tasks to run (files data/raw/short/<task>.jsonl)."""
+    max_samples: int = 0
+    """Rows evaluated per task (0 = all)."""
+    prompts: dict[str, str] = field(default_factory=_short_prompts)
+    """Task -> prompt over the data set's own fields; the text after the last newline is the answer cue."""
+    max_new_tokens: dict[str, int] = field(default_factory=lambda: {"samsum": 96, "rte": 4, "gsm8k": 256, "nq": 20})
+    """Task -> answer budget in tokens (NQ and RTE answers also stop at a newline)."""
+
+    def __post_init__(self) -> None:
+        bad = [t for t in self.tasks if t not in SHORT_TASKS]
+        if bad:
+            raise ValueError(f"short.tasks: unknown task(s) {bad}; known: {SHORT_TASKS}")
+
+
+def _judge_llm() -> ChatBackendConfig:
+    # evaluate_qa.py: one user message, n=1, temperature 0, max_tokens 10.
+    return ChatBackendConfig(model=JUDGE_MODEL, temperature=0.0, max_tokens=10, max_concurrency=16)
+
+
 @dataclass
 class EvaluateConfig:
     """The `evaluate` stage: models x benchmarks, each in its answer modes."""
 
     models: list[str] = field(default_factory=lambda: ["mamba_pre", "mamba_sft", "mamba_rwr"])
     """Models to evaluate (directories under models/); a DVC matrix axis."""
-    benchmarks: list[str] = field(default_factory=lambda: ["orca_dev", "longmemeval_oracle", "longmemeval_s"])
-    """Benchmarks (data/raw/<name>.*); a DVC matrix axis."""
+    benchmarks: list[str] = field(default_factory=lambda: ["orca_dev", "longmemeval_oracle", "longmemeval_s",
+                                                           "helmet", "short"])
+    """Benchmarks (data/raw/<name>*): orca_dev, longmemeval_oracle, longmemeval_s, longmemeval_m, helmet,
+    short; a DVC matrix axis."""
     modes: dict[str, list[str]] = field(default_factory=dict)
-    """Model -> answer modes ('direct' or 'rwr'); each mode writes its own predictions and metrics."""
+    """Model -> answer modes ('direct', 'rwr', 'ssa'); each mode writes its own predictions and metrics."""
+    ssa_benchmarks: list[str] = field(default_factory=lambda: ["longmemeval_s"])
+    """Benchmarks on which an 'ssa' mode runs (skipped elsewhere)."""
     judge: str = "offline"
-    """'offline': normalized answer containment, abstention by marker phrases."""
+    """LongMemEval judge: 'offline' (normalized answer containment, abstention by marker phrases) or 'openai'
+    (the official GPT-4o prompts through `judge_llm`; the offline judge then runs too, for Cohen's kappa)."""
+    judge_llm: ChatBackendConfig = field(default_factory=_judge_llm)
+    """The LLM judge (official: gpt-4o-2024-08-06, temperature 0, max_tokens 10)."""
+    judge_cache: str = "cache/llm/judge.jsonl"
+    """Append-only cache of judge verdicts (relative paths resolve against the project root)."""
+    judge_prices: dict[str, ChatPrice] = field(default_factory=lambda: {
+        JUDGE_MODEL: ChatPrice(input_per_mtok=2.5, output_per_mtok=10.0)})
+    """Model -> price, for the judge cost metrics."""
     abstention_markers: list[str] = field(
         default_factory=lambda: ["not mentioned", "no information", "not enough information", "unknown",
                                  "did not mention", "cannot be determined", "empty"]
     )
     """Offline judge: an `_abs` item counts as correct when the response contains one of these."""
+    hypothesis: str = "first_line"
+    """LongMemEval / orca_dev hypothesis in direct mode: 'first_line' of the output, or the 'full' output (the
+    official harness judges the full output)."""
     max_new_tokens: int = 48
+    """Answer budget for LongMemEval and orca_dev (HELMET and short tasks have their own)."""
+    note_max_new_tokens: int = 48
+    """rwr mode: tokens added to the answer budget for the note written first."""
     max_prompt_tokens: int = 0
-    """Truncate longer prompts by keeping the front of the history, as LongMemEval does (0 = no limit)."""
+    """LongMemEval / orca_dev: prompts over this many tokens minus the answer budget lose the END of their
+    context, as LongMemEval's reader keeps the front of the history (0 = no limit)."""
     limit: int = 0
-    """Evaluate only the first N items of each benchmark (0 = all)."""
+    """Evaluate only the first N items of each task (0 = all)."""
+    mode_limits: dict[str, int] = field(default_factory=dict)
+    """Mode -> evaluate only the first N items of each task and question type in that mode (bounds SSA's many
+    model calls in the mini profile; {} = no limit)."""
     history_format: str = "json"
     """LongMemEval session rendering: 'json' (the official default) or 'nl'."""
+    rounds: int = 1
+    """Rounds averaged (paper: 3); metrics report the mean and the std over rounds. Round r samples with seed
+    base.seed + r when sampling is on (greedy outputs are generated once) and sends the LLM judge seed r."""
+    sampling: SamplingConfig = field(default_factory=SamplingConfig)
+    """Decoding of the evaluated models (greedy by default)."""
+    ssa: SSAConfig = field(default_factory=SSAConfig)
+    """Segmented summarization (the 'ssa' mode)."""
+    helmet: HelmetConfig = field(default_factory=HelmetConfig)
+    """The 'helmet' benchmark."""
+    short: ShortConfig = field(default_factory=ShortConfig)
+    """The 'short' benchmark (paper Table 3)."""
+    table_rows: int = 50
+    """Per-example predictions logged to MLflow as a table, per mode."""
+
+    def __post_init__(self) -> None:
+        if self.judge not in ("offline", "openai"):
+            raise ValueError(f"judge must be 'offline' or 'openai', got {self.judge!r}")
+        if self.hypothesis not in ("first_line", "full"):
+            raise ValueError(f"hypothesis must be 'first_line' or 'full', got {self.hypothesis!r}")
+        if self.rounds < 1:
+            raise ValueError("rounds must be >= 1")
+        for model, modes in self.modes.items():
+            bad = [m for m in modes if m not in MODES]
+            if bad:
+                raise ValueError(f"modes.{model}: unknown mode(s) {bad}; known: {list(MODES)}")
 
 
 # -------------------------------------------------------------------------------------------- report
@@ -409,7 +661,11 @@ class ReportConfig:
     """The `report` stage: tables rendered from metrics files only."""
 
     rows: dict[str, str] = field(default_factory=dict)
-    """Table row label -> '<model>/<mode>' whose metrics fill the row."""
+    """Table 1 row label -> '<model>/<mode>' whose metrics fill the row (e.g. 'RwR +SSA': 'mamba_rwr/ssa')."""
+    helmet_rows: dict[str, str] = field(default_factory=dict)
+    """Table 2 (HELMET) row label -> '<model>/<mode>' ({} = the Table 1 rows)."""
+    short_rows: dict[str, str] = field(default_factory=dict)
+    """Table 3 (short tasks) row label -> '<model>/<mode>' ({} = the Table 1 rows)."""
 
 
 STAGE_CONFIGS: dict[str, type] = {

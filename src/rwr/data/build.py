@@ -16,6 +16,7 @@ from typing import Any
 
 from rwr.config import BaseConfig, DataConfig
 from rwr.data import synthetic as S
+from rwr.data.bench_build import write_helmet_real, write_helmet_synthetic, write_short_real, write_short_synthetic
 from rwr.data.longmemeval import load_longmemeval, write_longmemeval
 from rwr.data.orca import ORCA_FIELDS, validate_orca, write_orca
 from rwr.io import DataError, write_jsonl
@@ -50,6 +51,8 @@ def write_synthetic(cfg: DataConfig, base: BaseConfig, out: Path) -> dict[str, A
                                   cfg.lme_abstention_per_type, sessions, turns, h.distractor_rate, h.echo_rate)
         write_longmemeval(out / f"longmemeval_{variant}.json", items)
         stats[f"longmemeval_{variant}"] = len(items)
+    stats.update(write_helmet_synthetic(cfg, base.seed, out / "helmet"))
+    stats.update(write_short_synthetic(cfg, base.seed, out / "short"))
     return stats
 
 
@@ -86,6 +89,12 @@ def write_real(cfg: DataConfig, base: BaseConfig, out: Path) -> dict[str, Any]:
         shutil.copyfile(src, out / f"longmemeval_{variant}.json")
         stats[f"longmemeval_{variant}"] = len(items)
         stats[f"longmemeval_{variant}_sha256"] = sha256(Path(src))
+    if cfg.real_longmemeval_m:  # optional: the M file is readable by the same loader and judge
+        load_longmemeval(cfg.real_longmemeval_m)
+        shutil.copyfile(cfg.real_longmemeval_m, out / "longmemeval_m.json")
+        stats["longmemeval_m_sha256"] = sha256(Path(cfg.real_longmemeval_m))
+    stats.update(write_helmet_real(cfg, out / "helmet"))
+    stats.update(write_short_real(cfg, out / "short"))
     return stats
 
 

@@ -1,52 +1,113 @@
-"""The `evaluate` stage: one model on one benchmark, in each of its answer modes."""
+"""The `evaluate` stage: one model on one benchmark, in each of its answer modes, over `rounds` rounds."""
 
 from __future__ import annotations
 
+import copy
 import logging
+import os
 from pathlib import Path
 from typing import Any
 
 import torch
 
-from rwr.config import BaseConfig, EvaluateConfig
+from rwr.config import MODES, BaseConfig, EvaluateConfig
 from rwr.eval.benchmarks import load_benchmark
-from rwr.eval.run import MODES, predict, score
+from rwr.eval.items import EvalItem
+from rwr.eval.lme_judge import LLMJudge, make_judge
+from rwr.eval.metrics import combine_rounds, timing_scores
+from rwr.eval.run import fit_items, predict
+from rwr.eval.score import aggregate, score_rows
+from rwr.infer.modes import Engine, ModelEngine
 from rwr.io import atomic_dir, write_json, write_jsonl
 from rwr.models.build import load_model, prepare_backend
-from rwr.tracking import StageRun
+from rwr.tracking import StageRun, project_root
 
 log = logging.getLogger("rwr")
 
+TABLE_COLUMNS = ("round", "id", "task", "question_type", "hypothesis", "answers", "score", "prompt_tokens",
+                 "new_tokens", "calls", "output")
 
-def modes_for(model: str, cfg: EvaluateConfig) -> list[str]:
+
+def modes_for(model: str, benchmark: str, cfg: EvaluateConfig) -> list[str]:
+    """The model's modes; 'ssa' only on the benchmarks listed in ssa_benchmarks."""
     modes = cfg.modes.get(model, ["direct"])
     bad = [m for m in modes if m not in MODES]
     if bad:
         raise ValueError(f"params.yaml: evaluate.modes.{model} has unknown mode(s) {bad}; known: {list(MODES)}")
-    return modes
+    return [m for m in modes if m != "ssa" or benchmark in cfg.ssa_benchmarks]
+
+
+def limit_per_task(items: list[EvalItem], limit: int, by_type: bool = False) -> list[EvalItem]:
+    """The first `limit` items of each task (and of each question type within it when `by_type`)."""
+    if not limit:
+        return items
+    seen: dict[tuple[str, str], int] = {}
+    out = []
+    for it in items:
+        key = (it.task, it.question_type if by_type else "")
+        seen[key] = seen.get(key, 0) + 1
+        if seen[key] <= limit:
+            out.append(it)
+    return out
+
+
+def run_mode(engine: Engine, items: list[EvalItem], mode: str, cfg: EvaluateConfig, base: BaseConfig,
+             judge: LLMJudge | None) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """Metrics (mean and std over rounds, timing) and every round's scored rows. Greedy outputs are the same
+    in every round, so they are generated once and only judged per round."""
+    gen_rounds = cfg.rounds if cfg.sampling.do_sample else 1
+    generated = [predict(engine, items, mode, cfg, base.format, seed=base.seed + r) for r in range(gen_rounds)]
+    rows_all: list[dict[str, Any]] = []
+    per_round = []
+    for r in range(cfg.rounds):
+        rows = copy.deepcopy(generated[min(r, gen_rounds - 1)])
+        score_rows(rows, cfg.abstention_markers, judge, r)
+        for row in rows:
+            row["round"] = r
+        per_round.append(aggregate(rows))
+        rows_all += rows
+    timing = timing_scores([row for g in generated for row in g])
+    return {**combine_rounds(per_round), **timing}, rows_all
+
+
+def _table(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Scalar columns for the MLflow table (lists joined)."""
+    return [{c: " | ".join(map(str, r[c])) if isinstance(r.get(c), list) else r.get(c) for c in TABLE_COLUMNS}
+            for r in rows]
 
 
 def evaluate(model_name: str, benchmark: str, cfg: EvaluateConfig, base: BaseConfig, model_dir: Path,
-             data_path: Path, out_dir: Path, run: StageRun) -> dict[str, Any]:
-    """Writes out_dir/<mode>/{predictions.jsonl, metrics.json}; returns {mode: metrics}."""
-    modes = modes_for(model_name, cfg)
+             data_path: Path, out_dir: Path, run: StageRun, root: str | os.PathLike | None = None) -> dict[str, Any]:
+    """Writes out_dir/<mode>/{predictions.jsonl, metrics.json}; returns {mode: metrics} (+ 'judge' usage)."""
+    modes = modes_for(model_name, benchmark, cfg)
     device = "cuda" if torch.cuda.is_available() else "cpu"
     run.set_tags(prepare_backend(torch.device(device)))
     model, tok = load_model(model_dir, device)
     model.eval()
-    max_hist = max(0, cfg.max_prompt_tokens - 200) if cfg.max_prompt_tokens else 0
-    items = load_benchmark(benchmark, data_path, cfg.history_format, tok, max_hist)
-    if cfg.limit:
-        items = items[: cfg.limit]
+    items = limit_per_task(load_benchmark(benchmark, data_path, cfg), cfg.limit)
+    fit_items(items, tok, base.format, cfg)
+    engine = ModelEngine(model, tok, cfg.sampling)
+    judge = None
+    if cfg.judge == "openai" and any(it.task == "longmemeval" for it in items):
+        root = Path(root or project_root())
+        cache = Path(cfg.judge_cache) if Path(cfg.judge_cache).is_absolute() else root / cfg.judge_cache
+        judge = make_judge(cfg.judge_llm, cache, cfg.judge_prices, root)
+        run.set_tags({"evaluate.judge_model": judge.model, "evaluate.judge_endpoint": judge.runner.backend.endpoint})
     results: dict[str, Any] = {}
     with atomic_dir(out_dir) as tmp:
         for mode in modes:
-            log.info("%s on %s (%d items), mode %s", model_name, benchmark, len(items), mode)
-            rows = predict(model, tok, items, mode, cfg, base.format)
-            metrics = score(benchmark, rows)
+            mode_items = limit_per_task(items, cfg.mode_limits.get(mode, 0), by_type=True)
+            log.info("%s on %s (%d items), mode %s, %d round(s)", model_name, benchmark, len(mode_items), mode,
+                     cfg.rounds)
+            metrics, rows = run_mode(engine, mode_items, mode, cfg, base, judge)
             write_jsonl(tmp / mode / "predictions.jsonl", rows)
             write_json(tmp / mode / "metrics.json", metrics)
             results[mode] = metrics
             run.log_metrics({mode: metrics})
-            run.log_table(rows[:50], f"tables/{mode}_predictions.json")
+            run.log_table(_table(rows[: cfg.table_rows]), f"tables/{mode}_predictions.json")
+            run.log_artifact(tmp / mode / "predictions.jsonl", f"predictions/{mode}")
+            log.info("%s: %s", mode, {k: v for k, v in metrics.items() if k in ("avg", "rag", "icl", "recall", "n")})
+    if judge is not None:
+        results["judge"] = judge.runner.usage.metrics("judge")
+        run.log_metrics(results["judge"])
     return results

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from statistics import mean
+from statistics import mean, stdev
 from typing import Any
 
 from rwr.data.longmemeval import QUESTION_TYPES
@@ -40,12 +40,52 @@ def accuracy_scores(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
 
 
 def timing_scores(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """Prompt lengths and time per sample (all of a mode's model calls; SSA makes several)."""
     if not rows:
         return {}
-    return {
+    out = {
         "prompt_tokens_mean": round(mean(r["prompt_tokens"] for r in rows), 1),
         "prompt_tokens_max": max(r["prompt_tokens"] for r in rows),
         "seconds_per_sample": round(mean(r["prefill_seconds"] + r["decode_seconds"] for r in rows), 4),
         "prefill_seconds_mean": round(mean(r["prefill_seconds"] for r in rows), 4),
         "decode_seconds_mean": round(mean(r["decode_seconds"] for r in rows), 4),
     }
+    if any("calls" in r for r in rows):
+        out["calls_mean"] = round(mean(r.get("calls", 1) for r in rows), 2)
+        out["call_tokens_max"] = max(r.get("max_prompt_tokens", r["prompt_tokens"]) for r in rows)
+    if any("truncated" in r for r in rows):
+        out["truncated"] = sum(bool(r.get("truncated")) for r in rows)
+    return out
+
+
+def cohen_kappa(a: Sequence[bool], b: Sequence[bool]) -> float:
+    """Cohen's kappa of two binary judges on the same items. When chance agreement is total (both judges
+    give one constant label) kappa is undefined; we return 1.0 if they agree everywhere, else 0.0."""
+    if len(a) != len(b):
+        raise ValueError("judges must rate the same items")
+    n = len(a)
+    if n == 0:
+        return 0.0
+    po = sum(x == y for x, y in zip(a, b, strict=True)) / n
+    pa, pb = sum(map(bool, a)) / n, sum(map(bool, b)) / n
+    pe = pa * pb + (1 - pa) * (1 - pb)
+    if pe >= 1.0:
+        return 1.0 if po == 1.0 else 0.0
+    return round((po - pe) / (1 - pe), 4)
+
+
+def combine_rounds(per_round: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """Mean over rounds of every numeric metric, plus '<key>_std' (sample std; 0 for one round) for the
+    scores. Counts ('n', 'n_*') are taken from the first round."""
+    if not per_round:
+        return {}
+    out: dict[str, Any] = {}
+    for key, first in per_round[0].items():
+        values = [m.get(key) for m in per_round]
+        if key == "n" or key.startswith("n_") or not all(isinstance(v, int | float) for v in values):
+            out[key] = first
+            continue
+        out[key] = round(mean(values), 2)
+        out[f"{key}_std"] = round(stdev(values), 2) if len(values) > 1 else 0.0
+    out["rounds"] = len(per_round)
+    return out

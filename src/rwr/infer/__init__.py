@@ -1,1 +1,1 @@
-"""Answer modes (direct, RwR) over greedy generation."""
+"""Inference: generation with timing, and the answer modes (direct, RwR, SSA) over structured prompts."""

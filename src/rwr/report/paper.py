@@ -25,3 +25,23 @@ TABLE1 = {
     },
 }
 TABLE1_LENGTH = {"oracle": "~10k tokens", "s": "~100k tokens"}
+
+# Table 2 (HELMET at 16k, %): row label -> RAG, ICL, SR, Avg.
+TABLE2_COLUMNS = ("RAG", "ICL", "SR", "Avg")
+TABLE2 = {
+    "Mamba (Pre)": (0, 0, 0, 0),
+    "Mamba (SFT)": (44.6, 39.0, 0.5, 28.0),
+    "DeciMamba": (39.8, 20.0, 3.5, 21.1),
+    "ReMamba": (41.8, 52.0, 1.7, 31.8),
+    "RwR": (47.3, 54.0, 1.6, 34.3),
+}
+
+# Table 3 (short-context tasks, %): row label -> Dialogue (SAMSum), NLI (RTE), Reasoning (GSM8K), Open-QA (NQ).
+TABLE3_COLUMNS = ("Dialogue", "NLI", "Reasoning", "Open-QA")
+TABLE3 = {
+    "Mamba (Pre)": (25.2, 45.7, 71.5, 21.5),
+    "Mamba (SFT)": (23.3, 40.6, 88.5, 23.4),
+    "DeciMamba": (24.7, 36.5, 92.8, 9.9),
+    "ReMamba": (5.1, 50.5, 61.5, 21.4),
+    "RwR": (28.1, 46.9, 93.0, 23.7),
+}
