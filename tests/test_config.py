@@ -13,7 +13,7 @@ train:
 
 
 def test_params_yaml_of_the_repo_is_valid():
-    for section in ("data", "pretrain", "construct", "train", "evaluate", "report"):
+    for section in ("data", "pretrain", "construct", "train", "evaluate", "decimamba", "timing", "report"):
         load_stage(section, "params.yaml")
 
 
@@ -52,5 +52,12 @@ def test_paper_profile_applies_and_validates(tmp_path):
     apply_profile("paper", p, __import__("pathlib").Path("profiles"))
     base, train = load_stage("train", p)
     assert base.profile == "paper" and train.max_len == 6000
+    remamba = train.variants["mamba_remamba"]
+    assert (remamba.remamba.p, remamba.remamba.rho, remamba.remamba.train_long_prompt) == (0.18, 0.009, 1600)
+    assert remamba.max_minutes is None and train.max_minutes == 0  # no cap, as the rest of the paper profile
+    models = load_config("pretrain", p).models
+    assert models["phi_pre"].checkpoint == "microsoft/phi-2"
+    assert models["hybrid_pre"].checkpoint == "nvidia/Hymba-1.5B-Base" and models["hybrid_pre"].trust_remote_code
+    assert load_config("timing", p).ladder[-1] == 200000
     with pytest.raises(ConfigError, match="no such profile"):
         apply_profile("nope", p, __import__("pathlib").Path("profiles"))

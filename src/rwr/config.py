@@ -220,7 +220,8 @@ class ModelSpec:
     """A model architecture (mini: built from config and pre-trained) or a checkpoint (paper)."""
 
     arch: str = "mamba"
-    """'mamba' (MambaForCausalLM), 'phi' (PhiForCausalLM) or 'hf' (any checkpoint via Auto classes)."""
+    """'mamba' (MambaForCausalLM), 'phi' (PhiForCausalLM), 'falcon_h1' (FalconH1ForCausalLM: attention and
+    Mamba-2 heads in parallel in every layer, the native hybrid closest to Hymba) or 'hf' (any checkpoint)."""
     checkpoint: str = ""
     """Hub id or local path; when set, weights are loaded instead of pre-trained from scratch."""
     revision: str = ""
@@ -232,7 +233,18 @@ class ModelSpec:
     expand: int = 2
     """Mamba intermediate size = expand * hidden_size."""
     num_heads: int = 4
-    """Attention heads (transformer archs)."""
+    """Attention heads (transformer and hybrid archs)."""
+    num_kv_heads: int = 0
+    """Key/value heads of the hybrid's attention (0 = num_heads)."""
+    ssm_head_dim: int = 32
+    """Hybrid (falcon_h1): channels per Mamba-2 head; its SSM width is expand * hidden_size."""
+    trust_remote_code: bool = False
+    """Load `checkpoint` with its own modelling code; only ids on rwr.models.remote's allowlist, at the pinned
+    revision listed there, are accepted (paper profile: nvidia/Hymba-1.5B-Base)."""
+    max_steps: int | None = None
+    """This model's pre-training step budget (None = pretrain.max_steps)."""
+    max_minutes: float | None = None
+    """This model's wall-clock budget in minutes (None = pretrain.max_minutes)."""
 
 
 @dataclass
@@ -430,6 +442,38 @@ class ConstructConfig:
 
 # -------------------------------------------------------------------------------------------- train
 @dataclass
+class ReMambaParams:
+    """ReMamba (Yuan et al., 2024): inference compression and the training recipe (lblankl/ReMamba)."""
+
+    p: float = 0.18
+    """Inference: compressed span as a fraction of the prompt length (official compress_ratio)."""
+    rho: float = 0.009
+    """Inference: fraction of the span kept, K = ceil(m * rho) (official ratio)."""
+    s: float = 0.0
+    """Inference: span start as a fraction of the prompt length (official stratio)."""
+    adapt: bool = True
+    """Selective adaptation: dt' = dt * w + ret_bias at the selected positions in every layer."""
+    train_long_prompt: int = 1600
+    """Training: prompts longer than this compress a random head fraction (official: 1600 of 6000 tokens)."""
+    train_keep_tail: int = 1500
+    """Training: long prompts keep at least this many uncompressed tokens (official: 1500)."""
+    train_span: list[float] = field(default_factory=lambda: [0.1, 0.3])
+    """Training, long prompts: span fraction ~ U(lo, hi)."""
+    train_short_span: float = 0.1
+    """Training, short prompts: span fraction."""
+    train_rho: list[float] = field(default_factory=lambda: [0.05, 0.2])
+    """Training: rho ~ U(lo, hi)."""
+
+    def __post_init__(self) -> None:
+        if not (0 <= self.p <= 1 and 0 < self.rho <= 1 and 0 <= self.s < 1):
+            raise ValueError("remamba: need 0 <= p <= 1, 0 < rho <= 1, 0 <= s < 1")
+        for name in ("train_span", "train_rho"):
+            lo_hi = getattr(self, name)
+            if len(lo_hi) != 2 or not 0 <= lo_hi[0] <= lo_hi[1] <= 1:
+                raise ValueError(f"remamba.{name} must be [lo, hi] with 0 <= lo <= hi <= 1")
+
+
+@dataclass
 class TrainVariant:
     """One fine-tuned model: which base model and which training set."""
 
@@ -437,6 +481,19 @@ class TrainVariant:
     """Base model name (a directory under models/)."""
     data: str = "sft"
     """Training set name (data/sft/<data>.jsonl): 'sft' (OpenOrca only) or 'rwr' (OpenOrca + D_s)."""
+    method: str = "sft"
+    """'sft' (the base model as is) or 'remamba' (ReMamba's modules added to a Mamba base, trained with its
+    random compression; see `remamba`)."""
+    remamba: ReMambaParams = field(default_factory=ReMambaParams)
+    """ReMamba parameters (method 'remamba'); saved into the model's config.json."""
+    max_steps: int | None = None
+    """This variant's step budget (None = train.max_steps)."""
+    max_minutes: float | None = None
+    """This variant's wall-clock budget in minutes (None = train.max_minutes)."""
+
+    def __post_init__(self) -> None:
+        if self.method not in ("sft", "remamba"):
+            raise ValueError(f"train variant method must be 'sft' or 'remamba', got {self.method!r}")
 
 
 @dataclass
@@ -623,6 +680,14 @@ class EvaluateConfig:
     context, as LongMemEval's reader keeps the front of the history (0 = no limit)."""
     limit: int = 0
     """Evaluate only the first N items of each task (0 = all)."""
+    model_limits: dict[str, int] = field(default_factory=dict)
+    """Model -> evaluate only the first N items of each task and question type for that model (bounds the
+    cost of the baselines added for Tables 1-4 in the mini profile; {} = no limit)."""
+    arch_models: list[str] = field(default_factory=list)
+    """Other architectures (paper Table 4: Phi-2, Hymba), evaluated only on `arch_benchmarks` (the DVC matrix
+    `evaluate_arch`)."""
+    arch_benchmarks: list[str] = field(default_factory=lambda: ["longmemeval_oracle", "longmemeval_s"])
+    """Benchmarks of the `evaluate_arch` matrix (Table 4 is LongMemEval only)."""
     mode_limits: dict[str, int] = field(default_factory=dict)
     """Mode -> evaluate only the first N items of each task and question type in that mode (bounds SSA's many
     model calls in the mini profile; {} = no limit)."""
@@ -655,6 +720,73 @@ class EvaluateConfig:
                 raise ValueError(f"modes.{model}: unknown mode(s) {bad}; known: {list(MODES)}")
 
 
+# ---------------------------------------------------------------------------------------- decimamba
+@dataclass
+class DeciMambaSystem:
+    """One DeciMamba system: a trained Mamba plus decimation at inference (training-free)."""
+
+    base: str = "mamba_sft"
+    """The Mamba model decimated (a directory under models/)."""
+    decimating_layers: list[int] = field(default_factory=list)
+    """Explicit 0-based decimating layers; [] = pick the first one with the layer sweep."""
+    sweep_layers: list[int] = field(default_factory=list)
+    """Candidate first decimating layers for the sweep ([] = every layer)."""
+    num_decimating_layers: int = 1
+    """Consecutive decimating layers from the swept first one (official configs: 1 for retrieval, 9 for PG-19)."""
+    beta: float = 0.5
+    """Decay of the kept count per decimating layer (official: 0.5)."""
+    L_base: int = 2000
+    """Tokens kept by the first decimating layer, about the training length (official: 2000)."""
+    min_seq_len: int = 20
+    """Floor of the kept count (official: 20)."""
+    sweep_items: int = 8
+    """Dev records scored per candidate layer."""
+    sweep_length: int = 8000
+    """Dev prompts are padded with other dev records' questions to about this many tokens (official: 8k PPL)."""
+    dev_file: str = "data/raw/orca_dev.jsonl"
+    """OpenOrca-format records the dev items come from (never the test benchmarks)."""
+    dev_skip: int = 0
+    """Records skipped at the head of dev_file (paper: the first 100,000 of orca.jsonl are the SFT set)."""
+
+    def __post_init__(self) -> None:
+        if self.beta <= 0 or self.L_base < 1 or self.min_seq_len < 1 or self.num_decimating_layers < 1:
+            raise ValueError("decimamba: need beta > 0, L_base >= 1, min_seq_len >= 1, num_decimating_layers >= 1")
+
+
+@dataclass
+class DeciMambaConfig:
+    """The `decimamba` stage: layer sweep and a small system directory per DeciMamba system."""
+
+    systems: dict[str, DeciMambaSystem] = field(default_factory=dict)
+    """Output name (models/<name>) -> system; a DVC foreach over this dict."""
+
+
+# ------------------------------------------------------------------------------------------- timing
+@dataclass
+class TimingConfig:
+    """The `timing` stage (paper Table 4 'Time', and a length ladder beyond it)."""
+
+    models: list[str] = field(default_factory=list)
+    """Systems timed (directories under models/)."""
+    eval_lengths: dict[str, int] = field(default_factory=lambda: {"oracle": 10000, "s": 100000})
+    """The evaluation lengths of Table 4 (prompt tokens): LongMemEval oracle (~10k) and S (~100k)."""
+    ladder: list[int] = field(default_factory=lambda: [1024, 2048, 4096, 8192, 16384, 32768, 65536, 131072,
+                                                       200000])
+    """Prompt lengths of the scaling ladder (tokens)."""
+    new_tokens: int = 32
+    """Tokens decoded after each prefill (fixed: EOS is ignored), so decode time is comparable."""
+    warmup: int = 1
+    """Untimed runs per (model, length) before the timed ones."""
+    repeats: int = 3
+    """Timed runs per (model, length); the median is reported."""
+    max_seconds: float = 0.0
+    """Skip a model's longer lengths once one run takes longer than this (0 = never skip)."""
+    fit_min_length: int = 0
+    """Only lengths >= this enter the fitted scaling exponent (fixed overheads dominate short prompts)."""
+    seed: int = 0
+    """Seed of the random prompt tokens."""
+
+
 # -------------------------------------------------------------------------------------------- report
 @dataclass
 class ReportConfig:
@@ -666,6 +798,8 @@ class ReportConfig:
     """Table 2 (HELMET) row label -> '<model>/<mode>' ({} = the Table 1 rows)."""
     short_rows: dict[str, str] = field(default_factory=dict)
     """Table 3 (short tasks) row label -> '<model>/<mode>' ({} = the Table 1 rows)."""
+    table4_rows: dict[str, str] = field(default_factory=dict)
+    """Table 4 (other architectures on LongMemEval, with time per sample) row label -> '<model>/<mode>'."""
 
 
 STAGE_CONFIGS: dict[str, type] = {
@@ -675,6 +809,8 @@ STAGE_CONFIGS: dict[str, type] = {
     "construct": ConstructConfig,
     "train": TrainConfig,
     "evaluate": EvaluateConfig,
+    "decimamba": DeciMambaConfig,
+    "timing": TimingConfig,
     "report": ReportConfig,
 }
 

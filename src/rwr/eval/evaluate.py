@@ -85,6 +85,7 @@ def evaluate(model_name: str, benchmark: str, cfg: EvaluateConfig, base: BaseCon
     model, tok = load_model(model_dir, device)
     model.eval()
     items = limit_per_task(load_benchmark(benchmark, data_path, cfg), cfg.limit)
+    items = limit_per_task(items, cfg.model_limits.get(model_name, 0), by_type=True)
     fit_items(items, tok, base.format, cfg)
     engine = ModelEngine(model, tok, cfg.sampling)
     judge = None

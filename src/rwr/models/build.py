@@ -1,7 +1,8 @@
 """Build, load and save causal LMs and their tokenizers; models differ by config only.
 
 mini: a byte-level BPE tokenizer trained with `tokenizers`, and tiny models built from a ModelSpec
-(MambaForCausalLM, PhiForCausalLM). paper: pretrained checkpoints loaded by id/path and pinned revision.
+(MambaForCausalLM, PhiForCausalLM, FalconH1ForCausalLM). paper: pretrained checkpoints loaded by id/path and
+pinned revision (remote code only from rwr.models.remote's allowlist).
 Every saved model directory holds its tokenizer, so a model directory is self-contained.
 """
 
@@ -54,12 +55,30 @@ def build_model(spec: ModelSpec, tokenizer: PreTrainedTokenizerFast, seed: int) 
                         num_attention_heads=spec.num_heads, intermediate_size=4 * spec.hidden_size,
                         max_position_embeddings=8192, **common)
         return PhiForCausalLM(cfg)
+    if spec.arch == "falcon_h1":
+        from transformers import FalconH1Config, FalconH1ForCausalLM
+
+        d_ssm = spec.expand * spec.hidden_size
+        heads = spec.num_heads
+        cfg = FalconH1Config(hidden_size=spec.hidden_size, num_hidden_layers=spec.num_layers, num_attention_heads=heads,
+                             num_key_value_heads=spec.num_kv_heads or heads, head_dim=spec.hidden_size // heads,
+                             intermediate_size=4 * spec.hidden_size, mamba_d_ssm=d_ssm,
+                             mamba_n_heads=d_ssm // spec.ssm_head_dim, mamba_d_head=spec.ssm_head_dim,
+                             mamba_d_state=spec.state_size, mamba_n_groups=1, mamba_expand=spec.expand,
+                             max_position_embeddings=8192, tie_word_embeddings=True, **common)
+        return FalconH1ForCausalLM(cfg)
     raise ValueError(f"cannot build arch {spec.arch!r} from scratch; set 'checkpoint' to load one")
 
 
 def load_pretrained(spec: ModelSpec) -> tuple[PreTrainedModel, PreTrainedTokenizerFast]:
     """A released checkpoint (paper profile): hub id or local directory, at a pinned revision."""
     kwargs = {"revision": spec.revision} if spec.revision else {}
+    if spec.trust_remote_code:  # only allowlisted ids at reviewed, pinned revisions (rwr.models.remote)
+        from rwr.models.remote import check_remote_code, compat_shims
+
+        check_remote_code(spec.checkpoint, spec.revision)
+        compat_shims()
+        kwargs["trust_remote_code"] = True
     tok = AutoTokenizer.from_pretrained(spec.checkpoint, **kwargs)
     if tok.pad_token is None:
         tok.pad_token = tok.eos_token
@@ -77,7 +96,14 @@ def save_model(model: PreTrainedModel, tokenizer: PreTrainedTokenizerFast, out_d
 def load_model(model_dir: str | os.PathLike, device: str | torch.device = "cpu"
                ) -> tuple[PreTrainedModel, PreTrainedTokenizerFast]:
     """Load a saved model directory and route Mamba to the right scan (CPU path or CUDA kernels)."""
+    from rwr.models.remamba import register
+    from rwr.models.systems import load_system, read_system
+
     model_dir = Path(model_dir)
+    system = read_system(model_dir)
+    if system is not None:  # an inference-only system (DeciMamba) over a sibling model directory
+        return load_system(model_dir, system, str(device))
+    register()  # saved ReMamba models load through the Auto classes
     if not (model_dir / "config.json").exists():
         raise FileNotFoundError(f"{model_dir}: not a saved model directory (no config.json)")
     prepare_backend(torch.device(device))

@@ -41,6 +41,7 @@ class CausalLMModule(L.LightningModule):
         if self.model is not None:
             return
         self.model = self.model_factory()
+        self.model.train()  # from_pretrained returns eval mode; dropout (Phi, hybrids) must be live in training
         self.model.config.use_cache = False
         if self.hparams.gradient_checkpointing:
             self.model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
@@ -71,3 +72,12 @@ class CausalLMModule(L.LightningModule):
 
     def on_load_checkpoint(self, checkpoint: dict) -> None:
         self.tokens_seen = checkpoint.get("rwr_tokens_seen", 0)
+
+
+def ready_for_inference(model: PreTrainedModel) -> PreTrainedModel:
+    """Undo configure_model's `use_cache = False` before saving: a saved model must decode with its cache (a
+    generation config saved with use_cache False makes generate re-run the whole prompt at every token)."""
+    model.config.use_cache = True
+    if getattr(model, "generation_config", None) is not None:
+        model.generation_config.use_cache = True
+    return model

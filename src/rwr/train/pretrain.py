@@ -21,7 +21,7 @@ from rwr.models.build import (
 )
 from rwr.tracking import StageRun, lightning_logger
 from rwr.train.data import packed_lm_dataset
-from rwr.train.module import CausalLMModule
+from rwr.train.module import CausalLMModule, ready_for_inference
 from rwr.train.run import FitSettings, fingerprint, fit
 
 log = logging.getLogger("rwr")
@@ -44,13 +44,15 @@ def pretrain(name: str, cfg: PretrainConfig, base: BaseConfig, texts: list[str],
     def factory():
         return build_model(spec, tok, base.seed)
 
-    module = CausalLMModule(factory, lr=cfg.lr, warmup_steps=cfg.warmup_steps, max_steps=cfg.max_steps,
+    max_steps = cfg.max_steps if spec.max_steps is None else spec.max_steps  # per-model budgets, if set
+    max_minutes = cfg.max_minutes if spec.max_minutes is None else spec.max_minutes
+    module = CausalLMModule(factory, lr=cfg.lr, warmup_steps=cfg.warmup_steps, max_steps=max_steps,
                             weight_decay=cfg.weight_decay)
-    settings = FitSettings(batch_size=cfg.batch_size, max_steps=cfg.max_steps, max_minutes=cfg.max_minutes,
-                           seed=base.seed, checkpoint_every=max(50, cfg.max_steps // 10), accelerator="cpu",
+    settings = FitSettings(batch_size=cfg.batch_size, max_steps=max_steps, max_minutes=max_minutes,
+                           seed=base.seed, checkpoint_every=max(50, max_steps // 10), accelerator="cpu",
                            devices="1")
     key = fingerprint({"spec": to_dict(spec), "cfg": to_dict(cfg), "seed": base.seed, "n_texts": len(texts)})
     stats = fit(module, dataset, tok.pad_token_id, settings, ckpt_dir, key, lightning_logger(run, base.experiment))
     with atomic_dir(out_dir) as tmp:
-        save_model(module.model, tok, tmp)
+        save_model(ready_for_inference(module.model), tok, tmp)
     return {**stats, "params": count_params(module.model), "vocab_size": len(tok), "blocks": len(dataset)}

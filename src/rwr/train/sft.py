@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +14,7 @@ from rwr.io import atomic_dir
 from rwr.models.build import load_model, save_model
 from rwr.tracking import StageRun, lightning_logger
 from rwr.train.data import sft_dataset
-from rwr.train.module import CausalLMModule
+from rwr.train.module import CausalLMModule, ready_for_inference
 from rwr.train.run import FitSettings, dir_fingerprint, fingerprint, fit
 
 log = logging.getLogger("rwr")
@@ -30,13 +31,21 @@ def finetune(variant: str, cfg: TrainConfig, base: BaseConfig, records: list[dic
     dataset = sft_dataset(records, tok, base.format, cfg.max_len)
     lengths = [len(x["input_ids"]) for x in dataset.examples]
 
+    spec = cfg.variants[variant]
+    max_steps = cfg.max_steps if spec.max_steps is None else spec.max_steps
+    max_minutes = cfg.max_minutes if spec.max_minutes is None else spec.max_minutes
+
     def factory():
         model, _ = load_model(base_dir, "cpu")
+        if spec.method == "remamba":  # ReMamba's modules on the Mamba base, trained with its random compression
+            from rwr.models.remamba import ReMambaForCausalLM
+
+            model = ReMambaForCausalLM.from_mamba(model, asdict(spec.remamba))
         return model
 
-    module = CausalLMModule(factory, lr=cfg.lr, warmup_steps=cfg.warmup_steps, max_steps=cfg.max_steps,
+    module = CausalLMModule(factory, lr=cfg.lr, warmup_steps=cfg.warmup_steps, max_steps=max_steps,
                             weight_decay=cfg.weight_decay, gradient_checkpointing=cfg.gradient_checkpointing)
-    settings = FitSettings(batch_size=cfg.batch_size, max_steps=cfg.max_steps, max_minutes=cfg.max_minutes,
+    settings = FitSettings(batch_size=cfg.batch_size, max_steps=max_steps, max_minutes=max_minutes,
                            seed=base.seed, checkpoint_every=cfg.checkpoint_every, grad_clip=cfg.grad_clip,
                            accumulate_grad_batches=cfg.accumulate_grad_batches, precision=cfg.precision,
                            accelerator=cfg.accelerator if on_gpu else "cpu", devices=cfg.devices if on_gpu else "1",
@@ -47,6 +56,6 @@ def finetune(variant: str, cfg: TrainConfig, base: BaseConfig, records: list[dic
                        "base_model": dir_fingerprint(base_dir)})
     stats = fit(module, dataset, tok.pad_token_id, settings, ckpt_dir, key, lightning_logger(run, base.experiment))
     with atomic_dir(out_dir) as tmp:
-        save_model(module.model, tok, tmp)
+        save_model(ready_for_inference(module.model), tok, tmp)
     return {**stats, "examples": len(dataset), "mean_tokens": round(sum(lengths) / len(lengths), 1),
             "max_tokens": max(lengths)}
