@@ -89,8 +89,3 @@ def generate(model, tokenizer, prompt: str | list[int], max_new_tokens: int, *, 
         new = new[: new.index(tokenizer.eos_token_id)]
     first = clock.first if clock.first is not None else t1
     return Generation(tokenizer.decode(new, skip_special_tokens=True), len(ids), len(new), first - t0, t1 - first)
-
-
-def greedy_generate(model, tokenizer, prompt: str | list[int], max_new_tokens: int) -> Generation:
-    """Greedy decoding of one prompt, no extra stops."""
-    return generate(model, tokenizer, prompt, max_new_tokens)

@@ -107,10 +107,15 @@ def load_model(model_dir: str | os.PathLike, device: str | torch.device = "cpu"
     if not (model_dir / "config.json").exists():
         raise FileNotFoundError(f"{model_dir}: not a saved model directory (no config.json)")
     prepare_backend(torch.device(device))
+    model = AutoModelForCausalLM.from_pretrained(model_dir, dtype=torch.float32)
+    return model.to(device), load_tokenizer(model_dir)
+
+
+def load_tokenizer(model_dir: str | os.PathLike) -> PreTrainedTokenizerFast:
+    """The tokenizer saved with a model directory, padding on the right (Mamba ignores attention masks)."""
     tok = AutoTokenizer.from_pretrained(model_dir)
     tok.padding_side = "right"
-    model = AutoModelForCausalLM.from_pretrained(model_dir, dtype=torch.float32)
-    return model.to(device), tok
+    return tok
 
 
 def prepare_backend(device: torch.device) -> dict[str, str]:

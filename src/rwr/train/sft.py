@@ -11,7 +11,7 @@ import torch
 
 from rwr.config import BaseConfig, TrainConfig, to_dict
 from rwr.io import atomic_dir
-from rwr.models.build import load_model, save_model
+from rwr.models.build import load_model, load_tokenizer, prepare_backend, save_model
 from rwr.tracking import StageRun, lightning_logger
 from rwr.train.data import sft_dataset
 from rwr.train.module import CausalLMModule, ready_for_inference
@@ -24,9 +24,7 @@ def finetune(variant: str, cfg: TrainConfig, base: BaseConfig, records: list[dic
              out_dir: Path, ckpt_dir: Path, run: StageRun) -> dict[str, Any]:
     on_gpu = torch.cuda.is_available() and cfg.accelerator in ("auto", "gpu", "cuda")
     device = "cuda" if on_gpu else "cpu"
-    _, tok = load_model(base_dir, "cpu")  # tokenizer (and the CPU/GPU scan routing) before the data
-    from rwr.models.build import prepare_backend
-
+    tok = load_tokenizer(base_dir)  # the weights are loaded once, by the module's factory
     run.set_tags(prepare_backend(torch.device(device)))
     dataset = sft_dataset(records, tok, base.format, cfg.max_len)
     lengths = [len(x["input_ids"]) for x in dataset.examples]
