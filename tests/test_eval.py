@@ -114,3 +114,25 @@ def test_run_mode_end_to_end_on_a_tiny_model(tiny_tokenizer):
         if mode == "ssa":
             assert all(r["segments"] >= 2 and r["calls"] == r["segments"] + 1 for r in rows)
             assert metrics["calls_mean"] > 2
+
+
+def test_outputs_kept_for_a_pending_judge_are_reused_not_regenerated(tiny_tokenizer, tmp_path):
+    """An LLM judge in batch mode stops the stage after generation; the rerun must judge the same outputs."""
+    from rwr.eval.evaluate import generate_rounds
+
+    model = _tiny(tiny_tokenizer)
+    xs = longmemeval_set(random.Random(1), "oracle", 1, [], 0, 0, [1, 1], 0.3, 0.5)[:2]
+    items = [EvalItem(x["question_id"], "longmemeval", longmemeval_prompt(x), [x["answer"]], question=x["question"],
+                      question_type=x["question_type"]) for x in xs]
+    cfg = EvaluateConfig(max_new_tokens=3, rounds=2, sampling=SamplingConfig(do_sample=True))
+    engine = ModelEngine(model, tiny_tokenizer, cfg.sampling)
+    keep = tmp_path / "gen.jsonl"
+    first = generate_rounds(engine, items, "direct", cfg, BaseConfig(), keep)
+    assert keep.exists() and len(first) == 2
+
+    class Exploding:
+        def __getattr__(self, name):
+            raise AssertionError("the model must not run again")
+
+    again = generate_rounds(Exploding(), items, "direct", cfg, BaseConfig(), keep)
+    assert again == first

@@ -78,6 +78,27 @@ def test_score_every_helmet_family(tmp_path, capsys):
         assert m["n"] == 2 and m["n_missing"] == n_rows - 2
 
 
+def test_score_reads_helmet_eval_py_output_json(tmp_path, capsys):
+    """HELMET's eval.py output: {"args", "data": [{**test_item, **output}], ...}; references come from the rows."""
+    out = {"args": {"datasets": "kilt_nq", "seed": 42},
+           "data": [{"id": "q7", "question": "who?", "answer": ["Ada Lovelace", "Lovelace"],
+                     "output": "Answer: Lovelace wrote it", "input_len": 900},
+                    {"id": "q9", "question": "when?", "answer": ["1843"], "output": "Answer: 1900"}],
+           "metrics": {}, "averaged_metrics": {"substring_exact_match": 50.0}}
+    f = tmp_path / "kilt_nq_eval_nq-dev-1000-k105_in16384_size100_shots2.json"
+    f.write_text(json.dumps(out))
+    assert main(["score", "kilt_nq", "--predictions", str(f)]) == 0
+    m = json.loads(capsys.readouterr().out)
+    assert m["kilt_nq"] == 50.0 and m["n"] == 2 and m["n_missing"] == 0
+    icl = {"args": {"datasets": "icl_banking77"}, "data": [{"answer": "12", "output": "label: 12"}]}
+    g = tmp_path / "icl.json"
+    g.write_text(json.dumps(icl))
+    assert main(["score", "icl_banking77", "--predictions", str(g)]) == 0
+    assert json.loads(capsys.readouterr().out)["icl_banking77"] == 100.0
+    assert main(["score", "json_kv", "--predictions", str(f)]) != 0  # another dataset's output is refused
+    assert "kilt_nq" in capsys.readouterr().err
+
+
 def test_score_runs_for_every_helmet_task(tmp_path, capsys):
     from rwr.config import HELMET_TASKS
 

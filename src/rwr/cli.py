@@ -48,9 +48,11 @@ def add_score_parser(sub) -> None:
 
     sc = sub.add_parser("score", help="score a predictions file against a benchmark data file (no model run)")
     sc.add_argument("task", choices=TASKS)
-    sc.add_argument("--data", type=Path, required=True, help="the benchmark's data file in its official format")
+    sc.add_argument("--data", type=Path, default=None,
+                    help="the benchmark's data file in its official format (not needed for HELMET eval.py output)")
     sc.add_argument("--predictions", type=Path, required=True,
-                    help='LongMemEval: {"question_id","hypothesis"} JSONL; others: {"id","output"} JSONL')
+                    help='LongMemEval: {"question_id","hypothesis"} JSONL; others: {"id","output"} JSONL; '
+                         "HELMET tasks: also HELMET eval.py's output JSON")
     sc.add_argument("--judge", choices=("offline", "openai"), default="offline", help="LongMemEval judge")
     sc.add_argument("--base-url", default=None, help="OpenAI-compatible endpoint of the judge")
     sc.add_argument("--model", default=None, help="judge model (default gpt-4o-2024-08-06, the official one)")

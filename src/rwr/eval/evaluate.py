@@ -10,15 +10,16 @@ from typing import Any
 
 import torch
 
-from rwr.config import MODES, BaseConfig, EvaluateConfig
+from rwr.config import MODES, BaseConfig, EvaluateConfig, to_dict
 from rwr.eval.benchmarks import load_benchmark
 from rwr.eval.items import EvalItem
 from rwr.eval.lme_judge import LLMJudge, make_judge
 from rwr.eval.metrics import combine_rounds, timing_scores
 from rwr.eval.run import fit_items, predict
 from rwr.eval.score import aggregate, score_rows
+from rwr.fingerprint import dir_fingerprint, fingerprint
 from rwr.infer.modes import Engine, ModelEngine
-from rwr.io import atomic_dir, write_json, write_jsonl
+from rwr.io import atomic_dir, read_jsonl, write_json, write_jsonl
 from rwr.models.build import load_model, prepare_backend
 from rwr.tracking import StageRun, project_root
 
@@ -51,12 +52,43 @@ def limit_per_task(items: list[EvalItem], limit: int, by_type: bool = False) -> 
     return out
 
 
-def run_mode(engine: Engine, items: list[EvalItem], mode: str, cfg: EvaluateConfig, base: BaseConfig,
-             judge: LLMJudge | None) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    """Metrics (mean and std over rounds, timing) and every round's scored rows. Greedy outputs are the same
-    in every round, so they are generated once and only judged per round."""
+def generations_path(root: Path, model_name: str, benchmark: str, mode: str, model_dir: Path,
+                     items: list[EvalItem], cfg: EvaluateConfig, base: BaseConfig) -> Path:
+    """Where the unjudged outputs of one (model, benchmark, mode) are kept while an LLM judge has not answered.
+
+    The name carries a fingerprint of everything that determines the outputs (the model's weights, the items,
+    the generation settings, the prompt format, the seed), so a changed model or param never reuses them.
+    """
+    gen_cfg = {k: v for k, v in to_dict(cfg).items() if not k.startswith("judge") and k not in ("rounds",)}
+    key = fingerprint({"model": dir_fingerprint(model_dir) if model_dir.is_dir() else str(model_dir),
+                       "items": [it.id for it in items], "mode": mode, "cfg": gen_cfg,
+                       "format": to_dict(base.format), "seed": base.seed, "rounds": cfg.rounds})
+    return root / "cache" / "generations" / f"{model_name}-{benchmark}-{mode}-{key}.jsonl"
+
+
+def generate_rounds(engine: Engine, items: list[EvalItem], mode: str, cfg: EvaluateConfig, base: BaseConfig,
+                    keep: Path | None = None) -> list[list[dict[str, Any]]]:
+    """Each generation round's unscored rows. With `keep`, they are read from / written to that file, so a
+    rerun after an LLM judge's batch export (or failure) judges the same outputs instead of regenerating."""
+    if keep is not None and keep.exists():
+        log.info("reusing the outputs kept in %s (the judge had not answered)", keep)
+        rows = read_jsonl(keep)
+        rounds = sorted({r["gen_round"] for r in rows})
+        return [[{k: v for k, v in r.items() if k != "gen_round"} for r in rows if r["gen_round"] == g]
+                for g in rounds]
     gen_rounds = cfg.rounds if cfg.sampling.do_sample else 1
     generated = [predict(engine, items, mode, cfg, base.format, seed=base.seed + r) for r in range(gen_rounds)]
+    if keep is not None:
+        write_jsonl(keep, ({**row, "gen_round": g} for g, rows in enumerate(generated) for row in rows))
+    return generated
+
+
+def run_mode(engine: Engine, items: list[EvalItem], mode: str, cfg: EvaluateConfig, base: BaseConfig,
+             judge: LLMJudge | None, keep: Path | None = None) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """Metrics (mean and std over rounds, timing) and every round's scored rows. Greedy outputs are the same
+    in every round, so they are generated once and only judged per round."""
+    generated = generate_rounds(engine, items, mode, cfg, base, keep)
+    gen_rounds = len(generated)
     rows_all: list[dict[str, Any]] = []
     per_round = []
     for r in range(cfg.rounds):
@@ -89,8 +121,8 @@ def evaluate(model_name: str, benchmark: str, cfg: EvaluateConfig, base: BaseCon
     fit_items(items, tok, base.format, cfg)
     engine = ModelEngine(model, tok, cfg.sampling)
     judge = None
+    root = Path(root or project_root())
     if cfg.judge == "openai" and any(it.task == "longmemeval" for it in items):
-        root = Path(root or project_root())
         cache = Path(cfg.judge_cache) if Path(cfg.judge_cache).is_absolute() else root / cfg.judge_cache
         judge = make_judge(cfg.judge_llm, cache, cfg.judge_prices, root)
         run.set_tags({"evaluate.judge_model": judge.model, "evaluate.judge_endpoint": judge.runner.backend.endpoint})
@@ -100,7 +132,9 @@ def evaluate(model_name: str, benchmark: str, cfg: EvaluateConfig, base: BaseCon
             mode_items = limit_per_task(items, cfg.mode_limits.get(mode, 0), by_type=True)
             log.info("%s on %s (%d items), mode %s, %d round(s)", model_name, benchmark, len(mode_items), mode,
                      cfg.rounds)
-            metrics, rows = run_mode(engine, mode_items, mode, cfg, base, judge)
+            keep = (generations_path(root, model_name, benchmark, mode, model_dir, mode_items, cfg, base)
+                    if judge is not None else None)
+            metrics, rows = run_mode(engine, mode_items, mode, cfg, base, judge, keep)
             write_jsonl(tmp / mode / "predictions.jsonl", rows)
             write_json(tmp / mode / "metrics.json", metrics)
             results[mode] = metrics
@@ -111,4 +145,8 @@ def evaluate(model_name: str, benchmark: str, cfg: EvaluateConfig, base: BaseCon
     if judge is not None:
         results["judge"] = judge.runner.usage.metrics("judge")
         run.log_metrics(results["judge"])
+        for mode in modes:  # judged and written: the kept outputs have served their purpose
+            generations_path(root, model_name, benchmark, mode, model_dir,
+                             limit_per_task(items, cfg.mode_limits.get(mode, 0), by_type=True), cfg, base
+                             ).unlink(missing_ok=True)
     return results

@@ -6,7 +6,10 @@ offline judge runs too and Cohen's kappa is reported). Each judged entry is also
 does, to '<predictions>.eval-results-<judge>' with an 'autoeval_label'.
 HELMET and short tasks: predictions {"id", "output"} (or "hypothesis"), where id is the 0-based row index in
 the task's data file (our own predictions.jsonl works as is: rows of other tasks, and rounds after the first,
-are ignored). ICL data files are the test split as {text, label} (or the hub's label field name).
+are ignored). HELMET tasks also accept the JSON file HELMET's own eval.py writes ({"args", "data": [...],
+"averaged_metrics", ...}): each of its rows carries the reference ('answer') and the output, so no data file
+is needed and HELMET's sub-sampling of the test set does not matter. ICL data files are the test split as
+{text, label} (or the hub's label field name).
 Predictions without a reference are skipped with a warning (as evaluate_qa.py does); references without a
 prediction are counted as n_missing.
 """
@@ -101,13 +104,54 @@ def openai_judge(base_url: str | None, model: str | None, api_key_env: str, cach
     return make_judge(llm, cache, prices, progress=False)
 
 
-def score_file(task: str, data: str | Path, predictions: str | Path, judge: LLMJudge | None = None,
+def helmet_output_file(path: str | Path) -> dict[str, Any] | None:
+    """The parsed file if it is HELMET eval.py's output JSON (an object with 'args' and a 'data' list), else None."""
+    path = Path(path)
+    if not path.exists() or path.suffix != ".json":
+        return None
+    try:
+        obj = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError:
+        return None
+    return obj if isinstance(obj, dict) and isinstance(obj.get("data"), list) and "args" in obj else None
+
+
+def helmet_output_rows(task: str, obj: dict[str, Any], path: str | Path) -> tuple[list[dict[str, Any]], int]:
+    """Rows to score from a HELMET output JSON: (rows, number of references) for `task`.
+
+    eval.py stores {**test_item, **output}: 'answer' (a list, or one label string for ICL) is the reference
+    and 'output' the generation, with the system template ('Answer:', 'label:', ...) already prepended when no
+    chat template was used, which is what HELMET's parsing expects.
+    """
+    ran = str(obj["args"].get("datasets", task)) if isinstance(obj["args"], dict) else task
+    if ran != task:
+        raise DataError(f"{path}: HELMET output of dataset {ran!r}, not {task!r}")
+    rows = []
+    for i, r in enumerate(obj["data"]):
+        if "output" not in r or "answer" not in r:
+            raise DataError(f"{path}: data[{i}] lacks 'output' or 'answer' (not a HELMET eval.py output file?)")
+        ans = r["answer"]
+        answers = [str(ans)] if isinstance(ans, str | int) else [str(a) for a in ans]
+        rows.append({"id": str(r.get("id", r.get("qid", i))), "task": task, "hypothesis": str(r["output"]),
+                     "question_type": "", "abstention": False, "answers": answers,
+                     "question": str(r.get("question", ""))})
+    return rows, len(rows)
+
+
+def score_file(task: str, data: str | Path | None, predictions: str | Path, judge: LLMJudge | None = None,
                seed: int = 42, num_labels: int = 0) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    """(metrics, scored rows) for one task."""
+    """(metrics, scored rows) for one task. `data` may be None for a HELMET eval.py output file."""
     if task not in TASKS:
         raise DataError(f"unknown task {task!r}; known: {TASKS}")
-    refs = references(task, data, seed, num_labels)
-    rows = prediction_rows(task, read_records(predictions), refs)
+    helmet_out = helmet_output_file(predictions) if task in HELMET_TASKS else None
+    if helmet_out is not None:
+        rows, n_refs = helmet_output_rows(task, helmet_out, predictions)
+        refs: dict[str, Any] = {str(i): None for i in range(n_refs)}
+    else:
+        if data is None:
+            raise DataError(f"{task}: --data is required (only HELMET eval.py output files carry their references)")
+        refs = references(task, data, seed, num_labels)
+        rows = prediction_rows(task, read_records(predictions), refs)
     score_rows(rows, EvaluateConfig().abstention_markers, judge if task == "longmemeval" else None)
     metrics = {**aggregate(rows), "n_missing": len(refs) - len(rows), "task": task,
                "judge": (judge.model if judge else "offline") if task == "longmemeval" else "metric"}

@@ -24,7 +24,7 @@ def read_system(model_dir: str | os.PathLike) -> dict[str, Any] | None:
 
 def write_decimamba(out_dir: Path, base: str, base_dir: Path, decimation, extra: dict[str, Any]) -> dict[str, Any]:
     """Write out_dir/rwr_system.json for a DeciMamba system (out_dir is a fresh directory)."""
-    from rwr.train.run import dir_fingerprint
+    from rwr.fingerprint import dir_fingerprint
 
     record = {"method": "decimamba", "base": base, "base_fingerprint": dir_fingerprint(base_dir),
               "decimation": asdict(decimation), **extra}
@@ -34,7 +34,7 @@ def write_decimamba(out_dir: Path, base: str, base_dir: Path, decimation, extra:
 
 def load_system(model_dir: Path, record: dict[str, Any], device: str):
     """(model, tokenizer) of a system directory."""
-    from rwr.train.run import dir_fingerprint
+    from rwr.fingerprint import dir_fingerprint
 
     if record.get("method") != "decimamba":
         raise ValueError(f"{model_dir / SYSTEM_FILE}: unknown method {record.get('method')!r}")

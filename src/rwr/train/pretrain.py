@@ -10,6 +10,7 @@ from typing import Any
 import torch
 
 from rwr.config import BaseConfig, PretrainConfig, to_dict
+from rwr.fingerprint import fingerprint
 from rwr.io import atomic_dir
 from rwr.models.build import (
     build_model,
@@ -22,7 +23,7 @@ from rwr.models.build import (
 from rwr.tracking import StageRun, lightning_logger
 from rwr.train.data import packed_lm_dataset
 from rwr.train.module import CausalLMModule, ready_for_inference
-from rwr.train.run import FitSettings, fingerprint, fit
+from rwr.train.run import FitSettings, fit
 
 log = logging.getLogger("rwr")
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 import logging
 import shutil
@@ -42,24 +41,6 @@ class FitSettings:
     strategy: str = "auto"
     num_nodes: int = 1
     log_every: int = 10
-
-
-def fingerprint(obj: Any) -> str:
-    return hashlib.sha256(json.dumps(obj, sort_keys=True, default=str).encode()).hexdigest()[:16]
-
-
-def dir_fingerprint(path: str | Path) -> str:
-    """Identity of a saved model directory: file names, sizes and the weights' head/tail bytes."""
-    h = hashlib.sha256()
-    for f in sorted(Path(path).iterdir()):
-        if f.is_file():
-            h.update(f"{f.name}:{f.stat().st_size}".encode())
-            with open(f, "rb") as fh:
-                h.update(fh.read(1 << 20))
-                if f.stat().st_size > 2 << 20:
-                    fh.seek(-(1 << 20), 2)
-                    h.update(fh.read())
-    return h.hexdigest()[:16]
 
 
 def resumable_checkpoint(ckpt_dir: Path, key: str) -> str | None:

@@ -10,12 +10,13 @@ from typing import Any
 import torch
 
 from rwr.config import BaseConfig, TrainConfig, to_dict
+from rwr.fingerprint import dir_fingerprint, fingerprint
 from rwr.io import atomic_dir
 from rwr.models.build import load_model, load_tokenizer, prepare_backend, save_model
 from rwr.tracking import StageRun, lightning_logger
 from rwr.train.data import sft_dataset
 from rwr.train.module import CausalLMModule, ready_for_inference
-from rwr.train.run import FitSettings, dir_fingerprint, fingerprint, fit
+from rwr.train.run import FitSettings, fit
 
 log = logging.getLogger("rwr")
 
