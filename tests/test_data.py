@@ -118,3 +118,39 @@ def test_orca_record_schema(rng):
     r = S.orca_record(rng, 3, "syn", DataConfig().orca_history, "SYS")
     assert set(r) == {"id", "system_prompt", "question", "response"}
     assert "\nQuestion: " in r["question"] and r["question"].endswith("Answer:")
+
+
+@pytest.mark.parametrize("n_sessions", [1, 3])
+def test_evidence_keeps_its_order_even_in_one_session(rng, n_sessions):
+    """Knowledge-update and temporal answers depend on the order of the evidence, also when it shares a session."""
+    for qtype in ("knowledge-update", "temporal-reasoning", "multi-session"):
+        for _ in range(40):
+            plan = S.plan_question(rng, qtype, 0.5)
+            sessions, *_ = S.build_history(rng, plan, n_sessions, [1, 3], 0.25, 0.5)
+            turns = [t for sess in sessions for t in sess]
+            order = [next(i for i, t in enumerate(turns) if t is ex[0]) for ex in plan.evidence]
+            assert order == sorted(order), qtype
+
+
+def test_pretrain_documents_with_recall_exchanges(rng):
+    from rwr.config import SyntheticHistory
+
+    docs = [S.pretrain_document(rng, SyntheticHistory(sessions=[1, 1], turns=[1, 2]), 1.0) for _ in range(30)]
+    assert all(d.rstrip().endswith('"}]') and '"role": "assistant"' in d for d in docs)
+    last_user = [d.rsplit('"role": "user", "content": ', 1)[1] for d in docs]
+    assert sum(q.split('"')[1].startswith(("What", "Which")) for q in last_user) >= 25  # ends with a question
+
+
+def test_packing_keeps_documents_whole(tiny_tokenizer):
+    from rwr.train.data import packed_lm_dataset
+
+    texts = ["alpha beta gamma", "delta", "epsilon zeta eta theta iota kappa lambda mu nu xi omicron pi rho"]
+    ds = packed_lm_dataset(texts, tiny_tokenizer, 12)
+    eos = tiny_tokenizer.eos_token_id
+    flat = [i for ex in ds.examples for i in ex["input_ids"]]
+    docs = [tiny_tokenizer(t, add_special_tokens=False)["input_ids"] + [eos] for t in texts]
+    assert flat == [i for d in docs for i in d]  # nothing lost, order kept
+    assert all(len(ex["input_ids"]) <= 12 for ex in ds.examples)
+    for d in docs:
+        if len(d) <= 12:  # a document that fits a block is never cut
+            assert any(ex["input_ids"][k:k + len(d)] == d for ex in ds.examples for k in range(12))

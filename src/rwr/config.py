@@ -151,6 +151,12 @@ class DataConfig:
     """Histories inside SFT questions (the fine-tuning length)."""
     pretrain_history: SyntheticHistory = field(default_factory=lambda: SyntheticHistory(sessions=[1, 2]))
     """Histories in pre-training documents (the short pre-training length)."""
+    pretrain_recall_rate: float = 0.0
+    """Fraction of pre-training documents whose chat ends with a recall exchange: the user asks about something
+    said earlier in the chat (any of the six LongMemEval question types) and the assistant gives the short
+    answer, as chat logs do. 0 = histories only. Teaches the base model recall at the pre-training length."""
+    pretrain_recall_questions: list[int] = field(default_factory=lambda: [1, 1])
+    """Inclusive [min, max] recall exchanges at the end of such a document (about disjoint facts)."""
     lme_per_type: int = 16
     """LongMemEval questions per question type (synthetic)."""
     lme_abstention_types: list[str] = field(

@@ -42,7 +42,9 @@ def write_synthetic(cfg: DataConfig, base: BaseConfig, out: Path) -> dict[str, A
     write_orca(out / "orca_dev.jsonl", dev)
     rng = random.Random(f"{base.seed}-pretrain")
     write_jsonl(out / "pretrain.jsonl",
-                ({"text": S.pretrain_document(rng, cfg.pretrain_history)} for _ in range(cfg.n_pretrain_docs)))
+                ({"text": S.pretrain_document(rng, cfg.pretrain_history, cfg.pretrain_recall_rate,
+                                                   cfg.pretrain_recall_questions)}
+                 for _ in range(cfg.n_pretrain_docs)))
     stats: dict[str, Any] = {"orca": cfg.n_orca_train, "orca_dev": cfg.n_orca_dev, "pretrain_docs": cfg.n_pretrain_docs}
     h = cfg.orca_history
     for variant, sessions, turns in (("oracle", 0, cfg.lme_oracle_turns), ("s", cfg.lme_s_sessions, cfg.lme_s_turns)):

@@ -156,8 +156,11 @@ def build_history(rng: random.Random, plan: Plan, n_sessions: int, turns: list[i
             slots = [rng.randrange(n_sessions)] * k
         else:
             slots = sorted(rng.sample(range(n_sessions), k))
+        last: dict[int, int] = {}  # evidence sharing a session keeps its chronological order
         for ex, s in zip(plan.evidence, slots):
-            sessions[s].insert(rng.randint(0, len(sessions[s])), ex)
+            pos = rng.randint(last.get(s, 0), len(sessions[s]))
+            sessions[s].insert(pos, ex)
+            last[s] = pos + 1
         evidence_sessions = sorted(set(slots))
     else:
         evidence_sessions = []
@@ -231,10 +234,33 @@ def orca_record(rng: random.Random, index: int, prefix: str, hist: SyntheticHist
             "response": plan.answer}
 
 
-def pretrain_document(rng: random.Random, hist: SyntheticHistory) -> str:
-    """A chat history with random facts and small talk, rendered like the reader's history block."""
+def recall_plans(rng: random.Random, n: int, echo_rate: float) -> list[Plan]:
+    """`n` questions of random types about disjoint keys (so that no two of them contradict each other)."""
+    plans: list[Plan] = []
+    used: set[str] = set()
+    while len(plans) < n:
+        plan = plan_question(rng, rng.choice(list(QUESTION_TYPES)), echo_rate)
+        if not plan.used_keys & used:
+            plans.append(plan)
+            used |= plan.used_keys
+    return plans
+
+
+def pretrain_document(rng: random.Random, hist: SyntheticHistory, recall_rate: float = 0.0,
+                      recall_questions: tuple[int, int] | list[int] = (1, 1)) -> str:
+    """A chat history with random facts and small talk, rendered like the reader's history block.
+
+    With probability `recall_rate` the last session ends with recall exchanges (between recall_questions[0]
+    and [1] of them): the user asks questions of random LongMemEval types about facts stated earlier in the
+    chat and the assistant answers each briefly.
+    """
     n = rng.randint(hist.sessions[0], hist.sessions[1])
-    plan = Plan("none", "", "", [])
-    sessions, dates, _, _ = build_history(rng, plan, n, hist.turns, max(hist.distractor_rate, 0.5),
+    k = rng.randint(recall_questions[0], recall_questions[1]) if rng.random() < recall_rate else 0
+    plans = recall_plans(rng, k, hist.echo_rate)
+    merged = Plan("recall", "", "", [ex for p in plans for ex in p.evidence],
+                  set().union(*(p.used_keys for p in plans)) if plans else set())
+    sessions, dates, _, _ = build_history(rng, merged, n, hist.turns, max(hist.distractor_rate, 0.5),
                                           hist.echo_rate)
+    for p in plans:
+        sessions[-1] = sessions[-1] + _exchange(p.question, p.answer)
     return render_history({"haystack_dates": dates, "haystack_sessions": sessions}).strip()

@@ -51,12 +51,22 @@ def sft_dataset(records: Sequence[dict[str, Any]], tokenizer, fmt: PromptFormat,
 
 
 def packed_lm_dataset(texts: Sequence[str], tokenizer, seq_len: int) -> TokenizedDataset:
-    """Documents joined with eos and cut into seq_len blocks; loss on every token (pre-training)."""
-    stream: list[int] = []
+    """Documents (each ending in eos) packed greedily into blocks of at most seq_len tokens; loss on every token
+    (pre-training). A document is cut only when it is longer than a block, so a chat and the questions about it
+    stay in one block; blocks are padded to the batch's longest by the collator."""
+    blocks: list[list[int]] = []
+    cur: list[int] = []
     for t in texts:
-        stream.extend(tokenizer(t, add_special_tokens=False)["input_ids"])
-        stream.append(tokenizer.eos_token_id)
-    blocks = [stream[i : i + seq_len] for i in range(0, len(stream) - seq_len + 1, seq_len)]
+        doc = tokenizer(t, add_special_tokens=False)["input_ids"] + [tokenizer.eos_token_id]
+        if len(cur) + len(doc) > seq_len and cur:
+            blocks.append(cur)
+            cur = []
+        while len(doc) > seq_len:
+            blocks.append(doc[:seq_len])
+            doc = doc[seq_len:]
+        cur = cur + doc
+    if cur:
+        blocks.append(cur)
     return TokenizedDataset([{"input_ids": b, "labels": list(b)} for b in blocks])
 
 
