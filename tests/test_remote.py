@@ -39,3 +39,17 @@ def test_compat_shim_restores_the_removed_helper():
 
     compat_shims()
     assert tu.is_torch_fx_available() is False
+
+
+def test_paper_profile_pins_hymba_and_still_refuses_until_reviewed():
+    """The paper params name a full commit sha; the allowlist decides whether its remote code may run."""
+    from pathlib import Path
+
+    from omegaconf import OmegaConf
+
+    prof = OmegaConf.load(Path(__file__).parents[1] / "profiles" / "paper.yaml")
+    rev = prof.pretrain.models.hybrid_pre.revision
+    assert len(rev) == 40 and all(c in "0123456789abcdef" for c in rev)
+    if rev not in remote.REMOTE_CODE_ALLOWLIST["nvidia/Hymba-1.5B-Base"]:
+        with pytest.raises(RemoteCodeRefused, match=rev):
+            check_remote_code("nvidia/Hymba-1.5B-Base", rev)
