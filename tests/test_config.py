@@ -1,6 +1,6 @@
 import pytest
 
-from rwr.config import ConfigError, TrainConfig, load_config, load_stage, parse_section
+from rwr.config import ConfigError, DataConfig, TrainConfig, load_config, load_stage, parse_section
 
 PARAMS = """
 base:
@@ -32,6 +32,15 @@ def test_nested_unknown_key_is_named():
 def test_wrong_type_is_named():
     with pytest.raises(ConfigError, match=r"'train.max_steps'"):
         parse_section("train", {"max_steps": "many"}, TrainConfig)
+
+
+@pytest.mark.parametrize("values, key", [({"pretrain_recall_rate": 1.5}, "pretrain_recall_rate"),
+                                         ({"pretrain_recall_questions": [3, 1]}, "pretrain_recall_questions"),
+                                         ({"pretrain_recall_questions": [-1, 2]}, "pretrain_recall_questions"),
+                                         ({"pretrain_recall_questions": [1]}, "pretrain_recall_questions")])
+def test_bad_recall_settings_are_named(values, key):
+    with pytest.raises(ConfigError, match=rf"data.{key}"):
+        parse_section("data", values, DataConfig)
 
 
 def test_unknown_section_and_bad_profile(tmp_path):

@@ -218,6 +218,11 @@ class DataConfig:
     def __post_init__(self) -> None:
         if self.source not in ("synthetic", "real"):
             raise ValueError(f"data.source must be 'synthetic' or 'real', got {self.source!r}")
+        if not 0.0 <= self.pretrain_recall_rate <= 1.0:
+            raise ValueError(f"data.pretrain_recall_rate must be in [0, 1], got {self.pretrain_recall_rate}")
+        q = self.pretrain_recall_questions
+        if len(q) != 2 or not 0 <= q[0] <= q[1]:
+            raise ValueError(f"data.pretrain_recall_questions must be [min, max] with 0 <= min <= max, got {q}")
 
 
 # ----------------------------------------------------------------------------------------- pretrain
