@@ -97,6 +97,13 @@ def test_score_reads_helmet_eval_py_output_json(tmp_path, capsys):
     assert json.loads(capsys.readouterr().out)["icl_banking77"] == 100.0
     assert main(["score", "json_kv", "--predictions", str(f)]) != 0  # another dataset's output is refused
     assert "kilt_nq" in capsys.readouterr().err
+    broken = tmp_path / "broken.json"
+    broken.write_text(json.dumps({"args": {"datasets": "kilt_nq"}, "data": [{"answer": ["x"]}]}))
+    assert main(["score", "kilt_nq", "--predictions", str(broken)]) == 2
+    assert "broken.json: data[0] lacks 'output'" in capsys.readouterr().err
+    plain = _jsonl(tmp_path / "plain.jsonl", [{"id": "0", "output": "x"}])
+    assert main(["score", "kilt_nq", "--predictions", str(plain)]) == 2  # ours needs the data file
+    assert "--data is required" in capsys.readouterr().err
 
 
 def test_score_runs_for_every_helmet_task(tmp_path, capsys):

@@ -116,8 +116,8 @@ def helmet_output_file(path: str | Path) -> dict[str, Any] | None:
     return obj if isinstance(obj, dict) and isinstance(obj.get("data"), list) and "args" in obj else None
 
 
-def helmet_output_rows(task: str, obj: dict[str, Any], path: str | Path) -> tuple[list[dict[str, Any]], int]:
-    """Rows to score from a HELMET output JSON: (rows, number of references) for `task`.
+def helmet_output_rows(task: str, obj: dict[str, Any], path: str | Path) -> list[dict[str, Any]]:
+    """Rows to score from a HELMET output JSON (one per row: every reference has its prediction).
 
     eval.py stores {**test_item, **output}: 'answer' (a list, or one label string for ICL) is the reference
     and 'output' the generation, with the system template ('Answer:', 'label:', ...) already prepended when no
@@ -135,7 +135,7 @@ def helmet_output_rows(task: str, obj: dict[str, Any], path: str | Path) -> tupl
         rows.append({"id": str(r.get("id", r.get("qid", i))), "task": task, "hypothesis": str(r["output"]),
                      "question_type": "", "abstention": False, "answers": answers,
                      "question": str(r.get("question", ""))})
-    return rows, len(rows)
+    return rows
 
 
 def score_file(task: str, data: str | Path | None, predictions: str | Path, judge: LLMJudge | None = None,
@@ -145,15 +145,16 @@ def score_file(task: str, data: str | Path | None, predictions: str | Path, judg
         raise DataError(f"unknown task {task!r}; known: {TASKS}")
     helmet_out = helmet_output_file(predictions) if task in HELMET_TASKS else None
     if helmet_out is not None:
-        rows, n_refs = helmet_output_rows(task, helmet_out, predictions)
-        refs: dict[str, Any] = {str(i): None for i in range(n_refs)}
+        rows = helmet_output_rows(task, helmet_out, predictions)
+        n_refs = len(rows)
     else:
         if data is None:
             raise DataError(f"{task}: --data is required (only HELMET eval.py output files carry their references)")
         refs = references(task, data, seed, num_labels)
         rows = prediction_rows(task, read_records(predictions), refs)
+        n_refs = len(refs)
     score_rows(rows, EvaluateConfig().abstention_markers, judge if task == "longmemeval" else None)
-    metrics = {**aggregate(rows), "n_missing": len(refs) - len(rows), "task": task,
+    metrics = {**aggregate(rows), "n_missing": n_refs - len(rows), "task": task,
                "judge": (judge.model if judge else "offline") if task == "longmemeval" else "metric"}
     if judge is not None and task == "longmemeval":
         metrics.update(judge.runner.usage.metrics("judge"))
