@@ -52,17 +52,17 @@ def limit_per_task(items: list[EvalItem], limit: int, by_type: bool = False) -> 
     return out
 
 
-def generations_path(root: Path, model_name: str, benchmark: str, mode: str, model_dir: Path,
+def generations_path(root: Path, model_name: str, benchmark: str, mode: str, model_key: str,
                      items: list[EvalItem], cfg: EvaluateConfig, base: BaseConfig) -> Path:
     """Where the unjudged outputs of one (model, benchmark, mode) are kept while an LLM judge has not answered.
 
-    The name carries a fingerprint of everything that determines the outputs (the model's weights, the items,
-    the generation settings, the prompt format, the seed), so a changed model or param never reuses them.
+    The name carries a fingerprint of everything that determines the outputs (`model_key`, the model's weights;
+    the items; the generation settings, rounds included; the prompt format; the seed), so a changed model or
+    param never reuses them. The judge's own settings are left out: changing the judge re-judges, no more.
     """
-    gen_cfg = {k: v for k, v in to_dict(cfg).items() if not k.startswith("judge") and k not in ("rounds",)}
-    key = fingerprint({"model": dir_fingerprint(model_dir) if model_dir.is_dir() else str(model_dir),
-                       "items": [it.id for it in items], "mode": mode, "cfg": gen_cfg,
-                       "format": to_dict(base.format), "seed": base.seed, "rounds": cfg.rounds})
+    gen_cfg = {k: v for k, v in to_dict(cfg).items() if not k.startswith("judge")}
+    key = fingerprint({"model": model_key, "items": [it.id for it in items], "mode": mode, "cfg": gen_cfg,
+                       "format": to_dict(base.format), "seed": base.seed})
     return root / "cache" / "generations" / f"{model_name}-{benchmark}-{mode}-{key}.jsonl"
 
 
@@ -127,13 +127,16 @@ def evaluate(model_name: str, benchmark: str, cfg: EvaluateConfig, base: BaseCon
         judge = make_judge(cfg.judge_llm, cache, cfg.judge_prices, root)
         run.set_tags({"evaluate.judge_model": judge.model, "evaluate.judge_endpoint": judge.runner.backend.endpoint})
     results: dict[str, Any] = {}
+    model_key = (dir_fingerprint(model_dir) if model_dir.is_dir() else str(model_dir)) if judge is not None else ""
+    kept: list[Path] = []
     with atomic_dir(out_dir) as tmp:
         for mode in modes:
             mode_items = limit_per_task(items, cfg.mode_limits.get(mode, 0), by_type=True)
             log.info("%s on %s (%d items), mode %s, %d round(s)", model_name, benchmark, len(mode_items), mode,
                      cfg.rounds)
-            keep = (generations_path(root, model_name, benchmark, mode, model_dir, mode_items, cfg, base)
+            keep = (generations_path(root, model_name, benchmark, mode, model_key, mode_items, cfg, base)
                     if judge is not None else None)
+            kept += [keep] if keep is not None else []
             metrics, rows = run_mode(engine, mode_items, mode, cfg, base, judge, keep)
             write_jsonl(tmp / mode / "predictions.jsonl", rows)
             write_json(tmp / mode / "metrics.json", metrics)
@@ -145,8 +148,6 @@ def evaluate(model_name: str, benchmark: str, cfg: EvaluateConfig, base: BaseCon
     if judge is not None:
         results["judge"] = judge.runner.usage.metrics("judge")
         run.log_metrics(results["judge"])
-        for mode in modes:  # judged and written: the kept outputs have served their purpose
-            generations_path(root, model_name, benchmark, mode, model_dir,
-                             limit_per_task(items, cfg.mode_limits.get(mode, 0), by_type=True), cfg, base
-                             ).unlink(missing_ok=True)
+    for path in kept:  # judged and written: the kept outputs have served their purpose
+        path.unlink(missing_ok=True)
     return results
