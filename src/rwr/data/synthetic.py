@@ -258,7 +258,7 @@ def pretrain_document(rng: random.Random, hist: SyntheticHistory, recall_rate: f
     k = rng.randint(recall_questions[0], recall_questions[1]) if rng.random() < recall_rate else 0
     plans = recall_plans(rng, k, hist.echo_rate)
     merged = Plan("recall", "", "", [ex for p in plans for ex in p.evidence],
-                  set().union(*(p.used_keys for p in plans)) if plans else set())
+                  set().union(*(p.used_keys for p in plans)))
     sessions, dates, _, _ = build_history(rng, merged, n, hist.turns, max(hist.distractor_rate, 0.5),
                                           hist.echo_rate)
     for p in plans:
