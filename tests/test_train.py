@@ -6,7 +6,7 @@ import torch
 
 from rwr.config import ModelSpec, PromptFormat
 from rwr.models.build import build_model
-from rwr.train.data import IGNORE, Collator, encode_sft, sft_dataset
+from rwr.train.data import IGNORE, Collator, LengthGroupedSampler, encode_sft, sft_dataset
 from rwr.train.module import CausalLMModule
 from rwr.train.run import FitSettings, fit
 
@@ -57,3 +57,36 @@ def test_train_interrupt_then_resume(tmp_path, tiny_tokenizer):
     third = fit(_module(tok, 2), ds, tok.pad_token_id, _settings(2), ckpt, config_key="other")
     assert not third["resumed"] and third["steps"] == 2
     assert json.loads((ckpt / "fingerprint.json").read_text())["key"] == "other"
+
+
+def test_length_grouped_sampler_batches_similar_lengths_of_the_same_draws():
+    lengths = [(i * 37) % 101 for i in range(200)]
+    sampler = LengthGroupedSampler(lengths, batch_size=4, num_samples=256, seed=3, mega=8)
+    order = list(sampler)
+    assert len(order) == len(sampler) == 256
+    draws = torch.randint(200, (256,), generator=torch.Generator().manual_seed(3)).tolist()
+    assert sorted(order) == sorted(draws)  # grouping reorders the uniform draws, it does not change them
+    assert order == list(LengthGroupedSampler(lengths, 4, 256, 3, mega=8))  # deterministic
+
+    def padding(seq):
+        return sum(4 * max(lengths[i] for i in seq[k:k + 4]) - sum(lengths[i] for i in seq[k:k + 4])
+                   for k in range(0, len(seq), 4))
+
+    assert padding(order) < 0.25 * padding(draws)
+
+
+def test_training_loss_is_the_full_models_loss_with_logits_only_where_targets_are(tiny_tokenizer):
+    tok = tiny_tokenizer
+    batch = Collator(tok.pad_token_id)(sft_dataset(RECORDS[:4], tok, FMT, max_len=64).examples)
+    module = _module(tok, 1)
+    module.configure_model()
+    module.model.eval()  # no dropout: both losses from the same weights and inputs
+    seen = {}
+    forward = module.model.forward
+    module.model.forward = lambda **kw: seen.setdefault("out", forward(**kw))
+    module.log = lambda *a, **k: None
+    loss = module.training_step(batch, 0)
+    full = forward(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"], labels=batch["labels"])
+    torch.testing.assert_close(loss, full.loss, rtol=0, atol=1e-6)
+    n_kept = int((batch["labels"][:, 1:] != IGNORE).any(0).sum())
+    assert seen["out"].logits.shape[1] == n_kept < batch["input_ids"].shape[1] - 1

@@ -535,6 +535,8 @@ class TrainConfig:
     """'auto', 'ddp' or 'fsdp' for multi-GPU / multi-node."""
     num_nodes: int = 1
     gradient_checkpointing: bool = False
+    group_by_length: bool = True
+    """Batch examples of similar length (as transformers' `group_by_length`): less padding, same draws."""
 
 
 # ----------------------------------------------------------------------------------------- evaluate

@@ -16,7 +16,7 @@ import torch
 from lightning.pytorch.callbacks import ModelCheckpoint
 from torch.utils.data import DataLoader, RandomSampler
 
-from rwr.train.data import Collator, TokenizedDataset
+from rwr.train.data import Collator, LengthGroupedSampler, TokenizedDataset
 from rwr.train.module import CausalLMModule
 
 log = logging.getLogger("rwr")
@@ -41,6 +41,7 @@ class FitSettings:
     strategy: str = "auto"
     num_nodes: int = 1
     log_every: int = 10
+    group_by_length: bool = False
 
 
 def resumable_checkpoint(ckpt_dir: Path, key: str) -> str | None:
@@ -72,8 +73,12 @@ def fit(module: CausalLMModule, dataset: TokenizedDataset, pad_id: int, settings
     resume = resumable_checkpoint(ckpt_dir, config_key)
     L.seed_everything(settings.seed, workers=True, verbose=False)
     n = settings.max_steps * settings.batch_size * settings.accumulate_grad_batches
-    sampler = RandomSampler(dataset, replacement=True, num_samples=n,
-                            generator=torch.Generator().manual_seed(settings.seed))
+    if settings.group_by_length:
+        lengths = [len(x["input_ids"]) for x in dataset.examples]
+        sampler = LengthGroupedSampler(lengths, settings.batch_size, n, settings.seed)
+    else:
+        sampler = RandomSampler(dataset, replacement=True, num_samples=n,
+                                generator=torch.Generator().manual_seed(settings.seed))
     loader = DataLoader(dataset, batch_size=settings.batch_size, sampler=sampler, collate_fn=Collator(pad_id))
     checkpoint = ModelCheckpoint(dirpath=ckpt_dir, save_last=True, save_top_k=0,
                                  every_n_train_steps=settings.checkpoint_every)

@@ -48,7 +48,7 @@ def finetune(variant: str, cfg: TrainConfig, base: BaseConfig, records: list[dic
                            seed=base.seed, checkpoint_every=cfg.checkpoint_every, grad_clip=cfg.grad_clip,
                            accumulate_grad_batches=cfg.accumulate_grad_batches, precision=cfg.precision,
                            accelerator=cfg.accelerator if on_gpu else "cpu", devices=cfg.devices if on_gpu else "1",
-                           strategy=cfg.strategy, num_nodes=cfg.num_nodes)
+                           strategy=cfg.strategy, num_nodes=cfg.num_nodes, group_by_length=cfg.group_by_length)
     key = fingerprint({"variant": to_dict(cfg.variants[variant]), "cfg": {k: v for k, v in to_dict(cfg).items()
                                                                           if k != "variants"},
                        "seed": base.seed, "records": fingerprint(records), "format": to_dict(base.format),
