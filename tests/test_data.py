@@ -106,12 +106,14 @@ def test_synthetic_longmemeval_is_schema_valid(rng, variant):
 
 
 def test_synthetic_answers_are_in_the_history(rng):
+    """Every part of every answer is a phrase of the chat (temporal answers too: the user says "Today I got to
+    buy a new car."), so a note quoting the chat passes the offline containment verifier."""
     for qtype in QUESTION_TYPES:
         for _ in range(5):
             x = S.longmemeval_item(rng, qtype, False, "s", 4, [1, 2], 0.25, 0.5)
             text = json.dumps(x["haystack_sessions"]).lower()
-            first_part = x["answer"].split(" and ")[0].lower()
-            assert first_part.split()[-1] in text
+            for part in x["answer"].lower().split(" and "):
+                assert part in text, (qtype, part)
 
 
 def test_orca_record_schema(rng):

@@ -107,11 +107,11 @@ def plan_question(rng: random.Random, qtype: str, echo_rate: float, abstention: 
         e1, e2 = rng.sample(W.EVENTS, 2)  # e1 happens first
         first, second = (e1, e2) if rng.random() < 0.5 else (e2, e1)
         question = f"Which did I do first, {first.base} or {second.base}?"
-        ev = [_exchange(f"Today I {e1.past}.", rng.choice(W.EVENT_ACKS), "user")]
+        ev = [_exchange(e1.statement, rng.choice(W.EVENT_ACKS), "user")]
         keys = {e1.past, e2.past}
         if abstention:
             return Plan(qtype, question, f"The user did not mention that they {e2.past}.", ev, keys, True)
-        ev.append(_exchange(f"Today I {e2.past}.", rng.choice(W.EVENT_ACKS), "user"))
+        ev.append(_exchange(e2.statement, rng.choice(W.EVENT_ACKS), "user"))
         return Plan(qtype, question, e1.base, ev, keys)
     raise ValueError(f"unknown question type {qtype!r}")
 
@@ -129,7 +129,7 @@ def distractor_exchange(rng: random.Random, used: set[str], echo_rate: float) ->
         pref = rng.choice([p for p in W.PREFERENCES if p.key not in used])
         return _exchange(pref.statement.format(v=rng.choice(pref.values)), rng.choice(W.ACKS))
     event = rng.choice([e for e in W.EVENTS if e.past not in used])
-    return _exchange(f"Today I {event.past}.", rng.choice(W.EVENT_ACKS))
+    return _exchange(event.statement, rng.choice(W.EVENT_ACKS))
 
 
 def _date(d: dt.datetime) -> str:

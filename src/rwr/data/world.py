@@ -82,6 +82,13 @@ class Event:
     past: str  # "adopted a puppy"
     base: str  # "adopt a puppy"
 
+    @property
+    def statement(self) -> str:
+        """What the user says that day. It uses the question's words ("Which did I do first, adopt a puppy or
+        ...?"), as the other statements do, so the answer is a phrase of the chat and a note quoting the chat
+        contains it (the offline verifier checks containment)."""
+        return f"Today I got to {self.base}."
+
 
 def _attr(key, noun, question, statement, update, echo, values) -> Attribute:
     return Attribute(key, noun, question, statement, update, echo, tuple(values))
