@@ -43,6 +43,11 @@ def test_bad_recall_settings_are_named(values, key):
         parse_section("data", values, DataConfig)
 
 
+def test_bad_loss_normalization_is_named():
+    with pytest.raises(ConfigError, match=r"train.loss_normalization"):
+        parse_section("train", {"loss_normalization": "tokens"}, TrainConfig)
+
+
 def test_unknown_section_and_bad_profile(tmp_path):
     p = tmp_path / "params.yaml"
     p.write_text(PARAMS + "trian: {}\n")

@@ -7,7 +7,7 @@ import torch
 from rwr.config import ModelSpec, PromptFormat
 from rwr.models.build import build_model
 from rwr.train.data import IGNORE, Collator, LengthGroupedSampler, encode_sft, sft_dataset
-from rwr.train.module import CausalLMModule
+from rwr.train.module import CausalLMModule, sequence_mean_loss
 from rwr.train.run import FitSettings, fit
 
 FMT = PromptFormat()
@@ -90,3 +90,15 @@ def test_training_loss_is_the_full_models_loss_with_logits_only_where_targets_ar
     torch.testing.assert_close(loss, full.loss, rtol=0, atol=1e-6)
     n_kept = int((batch["labels"][:, 1:] != IGNORE).any(0).sum())
     assert seen["out"].logits.shape[1] == n_kept < batch["input_ids"].shape[1] - 1
+
+
+def test_sequence_mean_loss_weighs_every_example_the_same():
+    logits = torch.randn(2, 5, 7)
+    targets = torch.tensor([[1, 2, 3, 4, IGNORE], [5, IGNORE, IGNORE, IGNORE, IGNORE]])
+    per_token = torch.nn.functional.cross_entropy(logits.transpose(1, 2), targets, ignore_index=IGNORE,
+                                                  reduction="none")
+    expected = (per_token[0, :4].mean() + per_token[1, 0]) / 2
+    torch.testing.assert_close(sequence_mean_loss(logits, targets), expected)
+    # an example without targets (all prompt) is left out rather than counted as zero
+    torch.testing.assert_close(sequence_mean_loss(logits, torch.cat([targets[:1], torch.full((1, 5), IGNORE)])),
+                               per_token[0, :4].mean())

@@ -537,6 +537,13 @@ class TrainConfig:
     gradient_checkpointing: bool = False
     group_by_length: bool = True
     """Batch examples of similar length (as transformers' `group_by_length`): less padding, same draws."""
+    loss_normalization: str = "token"
+    """'token': mean over all response tokens of a batch (transformers' default); 'sequence': mean over each
+    example's response tokens, then over examples (a long note and a one-word answer weigh the same)."""
+
+    def __post_init__(self) -> None:
+        if self.loss_normalization not in ("token", "sequence"):
+            raise ValueError(f"train.loss_normalization must be 'token' or 'sequence', got {self.loss_normalization!r}")
 
 
 # ----------------------------------------------------------------------------------------- evaluate

@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 import lightning as L
 import torch
+import torch.nn.functional as F
 from transformers import PreTrainedModel
 
 from rwr.train.data import IGNORE
@@ -24,6 +25,15 @@ def warmup_cosine(warmup: int, total: int, floor: float = 0.1) -> Callable[[int]
     return f
 
 
+def sequence_mean_loss(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+    """Cross-entropy averaged over each example's target tokens, then over the examples that have any: every
+    example weighs the same whatever its response length (the token mean lets long responses dominate)."""
+    per_token = F.cross_entropy(logits.transpose(1, 2).float(), targets, ignore_index=IGNORE, reduction="none")
+    counts = (targets != IGNORE).sum(1)
+    has = counts > 0
+    return (per_token.sum(1)[has] / counts[has]).mean()
+
+
 class CausalLMModule(L.LightningModule):
     """Causal-LM training on batches with `labels` (-100 = no loss): pre-training and SFT alike.
 
@@ -32,7 +42,8 @@ class CausalLMModule(L.LightningModule):
     """
 
     def __init__(self, model_factory: Callable[[], PreTrainedModel], lr: float, warmup_steps: int,
-                 max_steps: int, weight_decay: float = 0.0, gradient_checkpointing: bool = False) -> None:
+                 max_steps: int, weight_decay: float = 0.0, gradient_checkpointing: bool = False,
+                 loss_normalization: str = "token") -> None:
         super().__init__()
         self.save_hyperparameters(ignore=["model_factory"])
         self.model_factory = model_factory
@@ -54,11 +65,13 @@ class CausalLMModule(L.LightningModule):
         # carries no loss, and the lm_head + softmax over every position was ~17% of a mini Mamba step. The
         # loss is the same token mean (shift_labels holds the targets of the kept positions).
         keep = (labels[:, 1:] != IGNORE).any(0).nonzero().squeeze(1)
+        targets = labels[:, keep + 1]
         out = self.model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"], labels=labels,
-                         shift_labels=labels[:, keep + 1], logits_to_keep=keep, use_cache=False)
+                         shift_labels=targets, logits_to_keep=keep, use_cache=False)
+        loss = out.loss if self.hparams.loss_normalization == "token" else sequence_mean_loss(out.logits, targets)
         self.tokens_seen += int(batch["attention_mask"].sum())
-        self.log("train/loss", out.loss, prog_bar=True, on_step=True, batch_size=batch["input_ids"].shape[0])
-        return out.loss
+        self.log("train/loss", loss, prog_bar=True, on_step=True, batch_size=batch["input_ids"].shape[0])
+        return loss
 
     def configure_optimizers(self):
         decay, no_decay = [], []

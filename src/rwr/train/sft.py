@@ -43,7 +43,8 @@ def finetune(variant: str, cfg: TrainConfig, base: BaseConfig, records: list[dic
         return model
 
     module = CausalLMModule(factory, lr=cfg.lr, warmup_steps=cfg.warmup_steps, max_steps=max_steps,
-                            weight_decay=cfg.weight_decay, gradient_checkpointing=cfg.gradient_checkpointing)
+                            weight_decay=cfg.weight_decay, gradient_checkpointing=cfg.gradient_checkpointing,
+                            loss_normalization=cfg.loss_normalization)
     settings = FitSettings(batch_size=cfg.batch_size, max_steps=max_steps, max_minutes=max_minutes,
                            seed=base.seed, checkpoint_every=cfg.checkpoint_every, grad_clip=cfg.grad_clip,
                            accumulate_grad_batches=cfg.accumulate_grad_batches, precision=cfg.precision,
