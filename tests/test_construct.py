@@ -47,6 +47,15 @@ def test_teacher_extracts_query_relevant_sentences():
     assert extract_note(_history(TURNS), "zzz qqq?", 2) is None
 
 
+def test_teacher_can_leave_questions_out_of_notes():
+    turns = [{"role": "user", "content": "Can you recommend a movie for tonight?"},
+             {"role": "assistant", "content": "I recommend the movie Heat. It is a popular choice."}]
+    query = "Which movie did you recommend to me?"
+    both = "Can you recommend a movie for tonight? I recommend the movie Heat."
+    assert extract_note(_history(turns), query, 2) == both
+    assert extract_note(_history(turns), query, 2, questions=False) == "I recommend the movie Heat."
+
+
 def test_composite_answers():
     assert answer_parts("Rex and Luna") == ["rex", "luna"]
     assert verify_note("Rex is here. Luna too.", "Rex and Luna")

@@ -413,6 +413,9 @@ class ConstructConfig:
     """Selected records sent to the teacher, a seeded random sample (bounds LLM cost; 0 = all)."""
     max_note_sentences: int = 2
     """Offline teacher: number of context sentences kept in a note."""
+    note_questions: bool = True
+    """Offline teacher: whether questions (sentences ending in '?', e.g. the user's "Can you recommend a
+    movie?") may be note sentences; False keeps only statements."""
     n_summary: int = 1500
     """Summary records (D_f) in the rwr set, at most."""
     n_empty: int = 300

@@ -27,9 +27,10 @@ def _terms(text: str) -> list[str]:
     return [w[:5] for w in words if w not in _STOP]
 
 
-def extract_note(context: str, query: str, max_sentences: int) -> str | None:
-    """The query-relevant sentences of `context`, or None when no sentence shares a content word."""
-    sents = [s for _, _, u in units(context) for s in sentences(u)]
+def extract_note(context: str, query: str, max_sentences: int, questions: bool = True) -> str | None:
+    """The query-relevant sentences of `context` (statements only unless `questions`), or None when no
+    sentence shares a content word."""
+    sents = [s for _, _, u in units(context) for s in sentences(u) if questions or not s.rstrip().endswith("?")]
     if not sents:
         return None
     df = Counter(t for s in sents for t in set(_terms(s)))

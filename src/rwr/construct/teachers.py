@@ -51,15 +51,16 @@ class OfflineTeacher:
 
     name = "offline-extractive"
 
-    def __init__(self, max_sentences: int) -> None:
+    def __init__(self, max_sentences: int, questions: bool = True) -> None:
         self.max_sentences = max_sentences
+        self.questions = questions
 
     def teach(
         self, note_for: Sequence[Example], locate_for: Sequence[Example]
     ) -> tuple[list[Note], list[Located]]:
         notes = []
         for ex in note_for:
-            text = extract_note(ex.context, ex.query, self.max_sentences)
+            text = extract_note(ex.context, ex.query, self.max_sentences, self.questions)
             notes.append(Note(text, "" if text is not None else "no_note"))
         located: list[Located] = []
         for ex in locate_for:
