@@ -39,3 +39,29 @@ def test_stage_run_logs_params_metrics_and_tags(monkeypatch, tmp_path):
     assert r.data.tags["dvc.exp_name"] == "exp-1" and r.data.tags["rwr.profile"] == "mini"
     assert r.data.tags["rwr.item"] == "mamba_rwr" and r.data.tags["fast_kernels"] == "False"
     assert Path(mlflow.get_experiment_by_name("rwr-test").artifact_location).as_posix().endswith("mlartifacts")
+
+
+def _open_run(uri: str, i: int) -> None:
+    import os
+
+    os.environ.update({"RWR_TRACKING": "on", "MLFLOW_TRACKING_URI": uri})
+    with stage_run("train", "mini", {"i": i}, "rwr-race", item=str(i)) as run:
+        run.log_metrics({"i": i})
+
+
+def test_stages_starting_at_once_on_a_fresh_store_both_log(tmp_path):
+    """Without the set-up lock, two processes creating a fresh SQLite store raced in MLflow's migrations."""
+    import multiprocessing as mp
+
+    import mlflow
+
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    ctx = mp.get_context("spawn")
+    procs = [ctx.Process(target=_open_run, args=(uri, i)) for i in range(2)]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(120)
+    assert [p.exitcode for p in procs] == [0, 0]
+    mlflow.set_tracking_uri(uri)
+    assert len(mlflow.search_runs(experiment_names=["rwr-race"], output_format="list")) == 2

@@ -45,6 +45,17 @@ def artifact_root() -> str:
     return (project_root() / "mlartifacts").as_uri()
 
 
+def _store_setup_lock(uri: str) -> contextlib.AbstractContextManager:
+    """A lock beside a SQLite store while its tables and the experiment are created: two stages starting at
+    once on a fresh database (parallel `dvc exp run --jobs`, or two stage scripts by hand) both run MLflow's
+    migrations and one fails with "duplicate column name" (seen here); creating the experiment races too."""
+    if not uri.startswith("sqlite:///"):
+        return contextlib.nullcontext()
+    from filelock import FileLock
+
+    return FileLock(uri[len("sqlite:///"):] + ".lock", timeout=300)
+
+
 def enabled() -> bool:
     return os.environ.get("RWR_TRACKING", "on").lower() not in ("off", "0", "false", "none")
 
@@ -135,10 +146,12 @@ def stage_run(
         return
     import mlflow
 
-    mlflow.set_tracking_uri(tracking_uri())
-    if mlflow.get_experiment_by_name(experiment) is None:
-        mlflow.create_experiment(experiment, artifact_location=artifact_root())
-    mlflow.set_experiment(experiment)
+    uri = tracking_uri()
+    mlflow.set_tracking_uri(uri)
+    with _store_setup_lock(uri):
+        if mlflow.get_experiment_by_name(experiment) is None:
+            mlflow.create_experiment(experiment, artifact_location=artifact_root())
+        mlflow.set_experiment(experiment)
     name = f"{stage}@{item}" if item else stage
     all_tags = {
         "dvc.stage": os.environ.get("DVC_STAGE", name),
