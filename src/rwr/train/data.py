@@ -38,6 +38,7 @@ class TokenizedDataset(Dataset):
         if not examples:
             raise ValueError("no training examples")
         self.examples = list(examples)
+        self.lengths = [len(x["input_ids"]) for x in self.examples]
 
     def __len__(self) -> int:
         return len(self.examples)

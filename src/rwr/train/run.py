@@ -74,8 +74,7 @@ def fit(module: CausalLMModule, dataset: TokenizedDataset, pad_id: int, settings
     L.seed_everything(settings.seed, workers=True, verbose=False)
     n = settings.max_steps * settings.batch_size * settings.accumulate_grad_batches
     if settings.group_by_length:
-        lengths = [len(x["input_ids"]) for x in dataset.examples]
-        sampler = LengthGroupedSampler(lengths, settings.batch_size, n, settings.seed)
+        sampler = LengthGroupedSampler(dataset.lengths, settings.batch_size, n, settings.seed)
     else:
         sampler = RandomSampler(dataset, replacement=True, num_samples=n,
                                 generator=torch.Generator().manual_seed(settings.seed))

@@ -28,7 +28,6 @@ def finetune(variant: str, cfg: TrainConfig, base: BaseConfig, records: list[dic
     tok = load_tokenizer(base_dir)  # the weights are loaded once, by the module's factory
     run.set_tags(prepare_backend(torch.device(device)))
     dataset = sft_dataset(records, tok, base.format, cfg.max_len)
-    lengths = [len(x["input_ids"]) for x in dataset.examples]
 
     spec = cfg.variants[variant]
     max_steps = cfg.max_steps if spec.max_steps is None else spec.max_steps
@@ -57,5 +56,5 @@ def finetune(variant: str, cfg: TrainConfig, base: BaseConfig, records: list[dic
     stats = fit(module, dataset, tok.pad_token_id, settings, ckpt_dir, key, lightning_logger(run, base.experiment))
     with atomic_dir(out_dir) as tmp:
         save_model(ready_for_inference(module.model), tok, tmp)
-    return {**stats, "examples": len(dataset), "mean_tokens": round(sum(lengths) / len(lengths), 1),
-            "max_tokens": max(lengths)}
+    return {**stats, "examples": len(dataset), "mean_tokens": round(sum(dataset.lengths) / len(dataset), 1),
+            "max_tokens": max(dataset.lengths)}
