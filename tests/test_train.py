@@ -2,6 +2,7 @@
 
 import json
 
+import pytest
 import torch
 
 from rwr.config import ModelSpec, PromptFormat
@@ -75,10 +76,20 @@ def test_length_grouped_sampler_batches_similar_lengths_of_the_same_draws():
     assert padding(order) < 0.25 * padding(draws)
 
 
-def test_training_loss_is_the_full_models_loss_with_logits_only_where_targets_are(tiny_tokenizer):
+def _tiny(arch, tok):
+    if arch == "remamba":  # ReMamba reads the prompt lengths from the labels inside its forward
+        from rwr.models.remamba import ReMambaForCausalLM
+
+        return ReMambaForCausalLM.from_mamba(_tiny("mamba", tok))
+    spec = ModelSpec(arch=arch, hidden_size=16, num_layers=2, state_size=4, num_heads=2, ssm_head_dim=8)
+    return build_model(spec, tok, seed=0)
+
+
+@pytest.mark.parametrize("arch", ["mamba", "phi", "falcon_h1", "remamba"])
+def test_training_loss_is_the_full_models_loss_with_logits_only_where_targets_are(tiny_tokenizer, arch):
     tok = tiny_tokenizer
     batch = Collator(tok.pad_token_id)(sft_dataset(RECORDS[:4], tok, FMT, max_len=64).examples)
-    module = _module(tok, 1)
+    module = CausalLMModule(lambda: _tiny(arch, tok), lr=1e-3, warmup_steps=1, max_steps=1)
     module.configure_model()
     module.model.eval()  # no dropout: both losses from the same weights and inputs
     seen = {}
