@@ -143,6 +143,29 @@ def test_pretrain_documents_with_recall_exchanges(rng):
     assert sum(q.split('"')[1].startswith(("What", "Which")) for q in last_user) >= 25  # ends with a question
 
 
+def test_quoted_recall_answers_quote_the_evidence_turns_then_answer():
+    import json
+    import random
+
+    from rwr.config import SyntheticHistory
+    from rwr.construct.split import answer_parts, sentences
+    from rwr.eval.judge import normalize_answer
+
+    hist = SyntheticHistory(sessions=[1, 1], turns=[1, 2])
+    for i in range(20):
+        doc = S.pretrain_document(random.Random(i), hist, 1.0, (1, 1), quote_rate=1.0)
+        turns = json.loads("[" + doc.rsplit("[", 1)[1])
+        answer = turns[-1]["content"]
+        quote, short = answer.rsplit(" So, ", 1)
+        # the answer is in what is quoted
+        assert short.endswith(".") and all(p in normalize_answer(quote) for p in answer_parts(short[:-1]))
+        assert all(s in doc[: doc.rindex(answer)] for s in sentences(quote))  # and the quote is from the chat
+    # quote_rate 0 draws nothing extra: the documents are exactly those of before the option existed
+    assert S.pretrain_document(random.Random(5), hist, 1.0, (1, 1)) == \
+        S.pretrain_document(random.Random(5), hist, 1.0, (1, 1), quote_rate=0.0)
+    assert " So, " not in S.pretrain_document(random.Random(5), hist, 1.0, (1, 1))
+
+
 def test_packing_keeps_documents_whole(tiny_tokenizer):
     from rwr.train.data import packed_lm_dataset
 

@@ -157,6 +157,11 @@ class DataConfig:
     answer, as chat logs do. 0 = histories only. Teaches the base model recall at the pre-training length."""
     pretrain_recall_questions: list[int] = field(default_factory=lambda: [1, 1])
     """Inclusive [min, max] recall exchanges at the end of such a document (about disjoint facts)."""
+    pretrain_quote_rate: float = 0.0
+    """Fraction of those recall answers that first quote the chat turns holding the answer, then give it
+    ("Also, my dog's name is Rex. So, Rex."), as people quote what was said. Real pre-training text is full of
+    such repetition, which is where a language model learns to copy a value it has seen; the tiny model's
+    synthetic chats otherwise state each value once (see README, "Mini profile")."""
     lme_per_type: int = 16
     """LongMemEval questions per question type (synthetic)."""
     lme_abstention_types: list[str] = field(
@@ -220,6 +225,8 @@ class DataConfig:
             raise ValueError(f"data.source must be 'synthetic' or 'real', got {self.source!r}")
         if not 0.0 <= self.pretrain_recall_rate <= 1.0:
             raise ValueError(f"data.pretrain_recall_rate must be in [0, 1], got {self.pretrain_recall_rate}")
+        if not 0.0 <= self.pretrain_quote_rate <= 1.0:
+            raise ValueError(f"data.pretrain_quote_rate must be in [0, 1], got {self.pretrain_quote_rate}")
         q = self.pretrain_recall_questions
         if len(q) != 2 or not 0 <= q[0] <= q[1]:
             raise ValueError(f"data.pretrain_recall_questions must be [min, max] with 0 <= min <= max, got {q}")

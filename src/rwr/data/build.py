@@ -43,7 +43,7 @@ def write_synthetic(cfg: DataConfig, base: BaseConfig, out: Path) -> dict[str, A
     rng = random.Random(f"{base.seed}-pretrain")
     write_jsonl(out / "pretrain.jsonl",
                 ({"text": S.pretrain_document(rng, cfg.pretrain_history, cfg.pretrain_recall_rate,
-                                                   cfg.pretrain_recall_questions)}
+                                                   cfg.pretrain_recall_questions, cfg.pretrain_quote_rate)}
                  for _ in range(cfg.n_pretrain_docs)))
     stats: dict[str, Any] = {"orca": cfg.n_orca_train, "orca_dev": cfg.n_orca_dev, "pretrain_docs": cfg.n_pretrain_docs}
     h = cfg.orca_history

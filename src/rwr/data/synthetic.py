@@ -246,13 +246,20 @@ def recall_plans(rng: random.Random, n: int, echo_rate: float) -> list[Plan]:
     return plans
 
 
+def quoted_answer(plan: Plan) -> str:
+    """The plan's answer after a quote of the turns that hold it: "Also, my dog's name is Rex. So, Rex."."""
+    quote = " ".join(t["content"] for ex in plan.evidence for t in ex if t.get("has_answer"))
+    return f"{quote} So, {plan.answer}." if quote else plan.answer
+
+
 def pretrain_document(rng: random.Random, hist: SyntheticHistory, recall_rate: float = 0.0,
-                      recall_questions: tuple[int, int] | list[int] = (1, 1)) -> str:
+                      recall_questions: tuple[int, int] | list[int] = (1, 1), quote_rate: float = 0.0) -> str:
     """A chat history with random facts and small talk, rendered like the reader's history block.
 
     With probability `recall_rate` the last session ends with recall exchanges (between recall_questions[0]
     and [1] of them): the user asks questions of random LongMemEval types about facts stated earlier in the
-    chat and the assistant answers each briefly.
+    chat and the assistant answers each briefly; with probability `quote_rate` an answer first quotes the turns
+    that hold it (`quoted_answer`).
     """
     n = rng.randint(hist.sessions[0], hist.sessions[1])
     k = rng.randint(recall_questions[0], recall_questions[1]) if rng.random() < recall_rate else 0
@@ -262,5 +269,6 @@ def pretrain_document(rng: random.Random, hist: SyntheticHistory, recall_rate: f
     sessions, dates, _, _ = build_history(rng, merged, n, hist.turns, max(hist.distractor_rate, 0.5),
                                           hist.echo_rate)
     for p in plans:
-        sessions[-1] = sessions[-1] + _exchange(p.question, p.answer)
+        answer = quoted_answer(p) if quote_rate and rng.random() < quote_rate else p.answer
+        sessions[-1] = sessions[-1] + _exchange(p.question, answer)
     return render_history({"haystack_dates": dates, "haystack_sessions": sessions}).strip()
