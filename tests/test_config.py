@@ -35,6 +35,7 @@ def test_wrong_type_is_named():
 
 
 @pytest.mark.parametrize("values, key", [({"pretrain_recall_rate": 1.5}, "pretrain_recall_rate"),
+                                         ({"pretrain_quote_rate": -0.1}, "pretrain_quote_rate"),
                                          ({"pretrain_recall_questions": [3, 1]}, "pretrain_recall_questions"),
                                          ({"pretrain_recall_questions": [-1, 2]}, "pretrain_recall_questions"),
                                          ({"pretrain_recall_questions": [1]}, "pretrain_recall_questions")])
