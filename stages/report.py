@@ -15,8 +15,9 @@ from rwr.tracking import stage_run
 
 
 def _metrics(results: Path, model: str, benchmark: str, mode: str):
-    path = results / model / benchmark / "metrics.json"
-    return read_json(path).get(mode) if path.exists() else None
+    """results/<model>/metrics.json is {benchmark: {mode: metrics}} (the model's evaluate stage)."""
+    path = results / model / "metrics.json"
+    return read_json(path).get(benchmark, {}).get(mode) if path.exists() else None
 
 
 def _rows(results: Path, rows: dict[str, str], benchmark: str) -> dict:

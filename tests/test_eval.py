@@ -169,3 +169,46 @@ def test_evaluate_with_a_batch_judge_keeps_outputs_then_judges_them(tiny_tokeniz
     assert len(calls) == 1  # generated once, reused by the rerun
     assert len(list((tmp_path / "cache" / "generations").glob("tiny-longmemeval_oracle-direct-*.jsonl"))) == 1
     assert not (tmp_path / "out").exists()  # nothing half-written while the judge is pending
+
+
+def test_evaluate_model_runs_each_benchmark_once_loaded_and_names_an_unlisted_model(tiny_tokenizer, tmp_path,
+                                                                                    monkeypatch):
+    """One stage run per model: the model is loaded once, each benchmark gets its own tracking run, and the
+    outputs land as <out>/<benchmark>/<mode>/ all together."""
+    import contextlib
+
+    import pytest
+
+    from rwr.data.longmemeval import write_longmemeval
+    from rwr.eval import evaluate as E
+    from rwr.models.build import save_model
+
+    save_model(_tiny(tiny_tokenizer), tiny_tokenizer, tmp_path / "models" / "tiny")
+    raw = tmp_path / "raw"
+    for variant in ("oracle", "s"):
+        write_longmemeval(raw / f"longmemeval_{variant}.json",
+                          longmemeval_set(random.Random(2), variant, 1, [], 0, 0, [1, 1], 0.3, 0.5)[:2])
+    cfg = EvaluateConfig(models=["tiny"], benchmarks=["longmemeval_oracle", "longmemeval_s"], max_new_tokens=2,
+                         modes={"tiny": ["direct"]})
+
+    class Run:
+        def __getattr__(self, name):
+            return lambda *a, **k: None
+
+    opened, loads = [], []
+    real_load = E.load_model
+    monkeypatch.setattr(E, "load_model", lambda *a, **k: loads.append(1) or real_load(*a, **k))
+
+    def open_run(benchmark):
+        opened.append(benchmark)
+        return contextlib.nullcontext(Run())
+
+    out = tmp_path / "results" / "tiny" / "predictions"
+    results = E.evaluate_model("tiny", cfg, BaseConfig(), tmp_path / "models" / "tiny", raw, out, open_run,
+                               root=tmp_path)
+    assert opened == ["longmemeval_oracle", "longmemeval_s"] and len(loads) == 1
+    assert set(results) == set(opened) and all(r["direct"]["n"] == 2 for r in results.values())
+    for b in opened:
+        assert len((out / b / "direct" / "predictions.jsonl").read_text().splitlines()) == 2
+    with pytest.raises(ValueError, match="'other'.*evaluate.models"):
+        E.evaluate_model("other", cfg, BaseConfig(), tmp_path / "models" / "tiny", raw, out, open_run)

@@ -91,14 +91,14 @@ def test_repro_writes_report_metrics_and_mlflow_runs(repo):
     assert deci["decimation"]["decimating_layers"] in ([0], [1])
     plots = _run(["dvc", "plots", "show", "--json"], root, env).stdout
     assert "time_vs_length" in plots and "accuracy_vs_length" in plots
-    m = json.loads((root / "results" / "mamba_rwr" / "longmemeval_s" / "metrics.json").read_text())
+    m = json.loads((root / "results" / "mamba_rwr" / "metrics.json").read_text())["longmemeval_s"]
     assert set(m) == {"rwr", "ssa"} and {"SU", "SA", "SP", "MR", "KU", "TR", "avg"} <= set(m["rwr"])
     assert m["ssa"]["calls_mean"] >= 2
-    h = json.loads((root / "results" / "mamba_sft" / "helmet" / "metrics.json").read_text())["direct"]
+    h = json.loads((root / "results" / "mamba_sft" / "metrics.json").read_text())["helmet"]["direct"]
     assert {"rag", "icl", "recall", "avg", "kilt_nq", "json_kv", "icl_nlu"} <= set(h) and h["n"] == 13
-    s = json.loads((root / "results" / "mamba_pre" / "short" / "metrics.json").read_text())["direct"]
+    s = json.loads((root / "results" / "mamba_pre" / "metrics.json").read_text())["short"]["direct"]
     assert {"samsum", "rte", "gsm8k", "nq"} <= set(s)
-    preds = (root / "results" / "mamba_rwr" / "longmemeval_s" / "predictions" / "rwr" / "predictions.jsonl")
+    preds = (root / "results" / "mamba_rwr" / "predictions" / "longmemeval_s" / "rwr" / "predictions.jsonl")
     assert len(preds.read_text().splitlines()) == 3
     con = sqlite3.connect(root / "mlflow.db")
     names = sorted(r[0] for r in con.execute("select name from runs"))

@@ -1,17 +1,19 @@
-"""The `evaluate` stage: one model on one benchmark, in each of its answer modes, over `rounds` rounds."""
+"""The `evaluate` stage: one model on each of its benchmarks, in each of its answer modes, over `rounds` rounds."""
 
 from __future__ import annotations
 
 import copy
 import logging
 import os
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
 import torch
 
 from rwr.config import MODES, BaseConfig, EvaluateConfig, to_dict
-from rwr.eval.benchmarks import load_benchmark
+from rwr.eval.benchmarks import benchmark_path, load_benchmark
 from rwr.eval.items import EvalItem
 from rwr.eval.lme_judge import LLMJudge, make_judge
 from rwr.eval.metrics import combine_rounds, timing_scores
@@ -108,13 +110,54 @@ def _table(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
             for r in rows]
 
 
-def evaluate(model_name: str, benchmark: str, cfg: EvaluateConfig, base: BaseConfig, model_dir: Path,
-             data_path: Path, out_dir: Path, run: StageRun, root: str | os.PathLike | None = None) -> dict[str, Any]:
-    """Writes out_dir/<mode>/{predictions.jsonl, metrics.json}; returns {mode: metrics} (+ 'judge' usage)."""
-    modes = modes_for(model_name, benchmark, cfg)
+def benchmarks_for(model_name: str, cfg: EvaluateConfig) -> list[str]:
+    """The benchmarks one model is evaluated on: `benchmarks` for the `evaluate` models, `arch_benchmarks` for
+    the other architectures (`arch_models`)."""
+    if model_name in cfg.models:
+        return list(cfg.benchmarks)
+    if model_name in cfg.arch_models:
+        return list(cfg.arch_benchmarks)
+    raise ValueError(f"params.yaml: model {model_name!r} is in neither evaluate.models {cfg.models} nor "
+                     f"evaluate.arch_models {cfg.arch_models}")
+
+
+def evaluate_model(model_name: str, cfg: EvaluateConfig, base: BaseConfig, model_dir: Path, raw_dir: Path,
+                   out_dir: Path, open_run: Callable[[str], AbstractContextManager[StageRun]],
+                   root: str | os.PathLike | None = None) -> dict[str, Any]:
+    """Every benchmark of one model, loaded once (one process per model saves a start-up per benchmark):
+    writes out_dir/<benchmark>/<mode>/{predictions.jsonl, metrics.json}, all or nothing, and returns
+    {benchmark: {mode: metrics}}. `open_run(benchmark)` opens that benchmark's tracking run."""
     device = "cuda" if torch.cuda.is_available() else "cpu"
-    run.set_tags(prepare_backend(torch.device(device)))
-    model, tok = load_model(model_dir, device)
+    backend = prepare_backend(torch.device(device))
+    loaded = load_model(model_dir, device)
+    results: dict[str, Any] = {}
+    kept: list[Path] = []
+    with atomic_dir(out_dir) as tmp:
+        for benchmark in benchmarks_for(model_name, cfg):
+            with open_run(benchmark) as run:
+                run.set_tags(backend)
+                results[benchmark] = evaluate(model_name, benchmark, cfg, base, model_dir,
+                                              benchmark_path(raw_dir, benchmark), tmp / benchmark, run, root,
+                                              loaded, kept)
+    # Only now that every benchmark is written: a judge's batch export on a later benchmark stops the stage, and
+    # its rerun judges the earlier benchmarks' kept outputs instead of generating them again.
+    for path in kept:
+        path.unlink(missing_ok=True)
+    return results
+
+
+def evaluate(model_name: str, benchmark: str, cfg: EvaluateConfig, base: BaseConfig, model_dir: Path,
+             data_path: Path, out_dir: Path, run: StageRun, root: str | os.PathLike | None = None,
+             loaded: tuple[Any, Any] | None = None, kept: list[Path] | None = None) -> dict[str, Any]:
+    """One model on one benchmark: writes out_dir/<mode>/{predictions.jsonl, metrics.json}; returns
+    {mode: metrics} (+ 'judge' usage). `loaded` = (model, tokenizer) already loaded from `model_dir`. Outputs
+    kept for an LLM judge are deleted once judged and written, or, given `kept`, listed there for the caller."""
+    modes = modes_for(model_name, benchmark, cfg)
+    if loaded is None:
+        device = "cuda" if torch.cuda.is_available() else "cpu"
+        run.set_tags(prepare_backend(torch.device(device)))
+        loaded = load_model(model_dir, device)
+    model, tok = loaded
     model.eval()
     items = limit_per_task(load_benchmark(benchmark, data_path, cfg), cfg.limit)
     items = limit_per_task(items, cfg.model_limits.get(model_name, 0), by_type=True)
@@ -128,7 +171,8 @@ def evaluate(model_name: str, benchmark: str, cfg: EvaluateConfig, base: BaseCon
         run.set_tags({"evaluate.judge_model": judge.model, "evaluate.judge_endpoint": judge.runner.backend.endpoint})
     results: dict[str, Any] = {}
     model_key = (dir_fingerprint(model_dir) if model_dir.is_dir() else str(model_dir)) if judge is not None else ""
-    kept: list[Path] = []
+    own_kept = kept is None
+    kept = [] if kept is None else kept
     with atomic_dir(out_dir) as tmp:
         for mode in modes:
             mode_items = limit_per_task(items, cfg.mode_limits.get(mode, 0), by_type=True)
@@ -148,6 +192,7 @@ def evaluate(model_name: str, benchmark: str, cfg: EvaluateConfig, base: BaseCon
     if judge is not None:
         results["judge"] = judge.runner.usage.metrics("judge")
         run.log_metrics(results["judge"])
-    for path in kept:  # judged and written: the kept outputs have served their purpose
-        path.unlink(missing_ok=True)
+    if own_kept:
+        for path in kept:  # judged and written: the kept outputs have served their purpose
+            path.unlink(missing_ok=True)
     return results
