@@ -70,6 +70,7 @@ def test_paper_profile_applies_and_validates(tmp_path):
     remamba = train.variants["mamba_remamba"]
     assert (remamba.remamba.p, remamba.remamba.rho, remamba.remamba.train_long_prompt) == (0.18, 0.009, 1600)
     assert remamba.max_minutes is None and train.max_minutes == 0  # no cap, as the rest of the paper profile
+    assert train.variants["mamba_rwr"].base == "mamba_pre"  # the paper's RwR: one joint run from the base model
     models = load_config("pretrain", p).models
     assert models["phi_pre"].checkpoint == "microsoft/phi-2"
     assert models["hybrid_pre"].checkpoint == "nvidia/Hymba-1.5B-Base" and models["hybrid_pre"].trust_remote_code
