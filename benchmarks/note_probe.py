@@ -39,7 +39,8 @@ def main() -> None:
     records = []
     for r in read_jsonl(a.dev):
         split = split_question(r["question"], cc.query_markers, fmt.answer_cue)
-        note = split and extract_note(split.context, split.query, cc.max_note_sentences, cc.note_questions)
+        note = split and extract_note(split.context, split.query, cc.max_note_sentences, cc.note_questions,
+                                         cc.note_drop_openers)
         if note and verify_note(note, r["response"]):
             records.append((r, note))
     print(f"{len(records)} dev records with a verified gold note")

@@ -2,7 +2,7 @@ import json
 
 from rwr.config import ConstructConfig, PromptFormat
 from rwr.construct.build import construct, mix, remove_spans
-from rwr.construct.offline import extract_note, locate_answer_units, verify_note
+from rwr.construct.offline import drop_opener, extract_note, locate_answer_units, verify_note
 from rwr.construct.split import answer_parts, split_question, units
 from rwr.data.longmemeval import READER_DIRECT
 
@@ -54,6 +54,19 @@ def test_teacher_can_leave_questions_out_of_notes():
     both = "Can you recommend a movie for tonight? I recommend the movie Heat."
     assert extract_note(_history(turns), query, 2) == both
     assert extract_note(_history(turns), query, 2, questions=False) == "I recommend the movie Heat."
+
+
+def test_teacher_drops_leading_discourse_markers_only_when_asked():
+    query = "What is my dog's name?"
+    assert extract_note(_history(TURNS), query, 2).startswith("By the way, my dog's name is Rex. ")
+    openers = ["Oh,", "By the way,", "Oh, and", "So"]
+    assert extract_note(_history(TURNS), query, 2, openers=openers).startswith("My dog's name is Rex. ")
+    assert drop_opener("Oh, and I play golf.", openers) == "I play golf."  # the longest marker wins
+    assert drop_opener("Oh, hello there.", openers) == "Hello there."
+    assert drop_opener("Ohio is where I live.", openers) == "Ohio is where I live."  # a marker, not a prefix
+    assert drop_opener("Oh,", openers) == "Oh,"  # nothing left: kept as it is
+    assert drop_opener("Some days I run.", openers) == "Some days I run."  # "So" is a word, not a prefix
+    assert drop_opener("So I run.", openers) == "I run."
 
 
 def test_composite_answers():

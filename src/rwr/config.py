@@ -423,6 +423,9 @@ class ConstructConfig:
     note_questions: bool = True
     """Offline teacher: whether questions (sentences ending in '?', e.g. the user's "Can you recommend a
     movie?") may be note sentences; False keeps only statements."""
+    note_drop_openers: list[str] = field(default_factory=list)
+    """Offline teacher: leading discourse markers ("By the way,") dropped from each note sentence, as a teacher
+    writing a note would ([] = sentences verbatim)."""
     n_summary: int = 1500
     """Summary records (D_f) in the rwr set, at most."""
     n_empty: int = 300

@@ -24,7 +24,7 @@ def make_backends(
 
     runners: dict[str, ChatRunner] = {}
     cache = ResponseCache(resolve(root, cfg.llm_cache)) if "llm" in (cfg.teacher, cfg.verifier) else None
-    teacher: Teacher = OfflineTeacher(cfg.max_note_sentences, cfg.note_questions)
+    teacher: Teacher = OfflineTeacher(cfg.max_note_sentences, cfg.note_questions, cfg.note_drop_openers)
     verifier: Verifier = OfflineVerifier()
     if cfg.teacher == "llm":
         runners["teacher"] = make_runner("teacher", cfg.teacher_llm, cache, cfg.prices, root, progress)

@@ -144,7 +144,7 @@ def construct(
     verifier: Verifier | None = None,
 ) -> tuple[list[Record], list[Record], Counter]:
     """(D_f, D_e, counts) with the given backends (default: the offline ones)."""
-    teacher = teacher or OfflineTeacher(cfg.max_note_sentences, cfg.note_questions)
+    teacher = teacher or OfflineTeacher(cfg.max_note_sentences, cfg.note_questions, cfg.note_drop_openers)
     verifier = verifier or OfflineVerifier()
     examples, counts = select_examples(records, cfg, fmt, seed)
     locate_for = []

@@ -1,7 +1,8 @@
 """Offline teacher and verifier for the mini profile (no model, no network).
 
 The teacher is *extractive*: it returns the context sentences that share the most (IDF-weighted) content
-words with the query, in their original order. It does not read the answer. It is a stand-in for the paper's
+words with the query, in their original order, without the chat's leading discourse markers ("By the way, ")
+when asked to drop them. It does not read the answer. It is a stand-in for the paper's
 Llama-3.1-8B-Instruct teacher and is only as good as lexical overlap allows.
 The verifier keeps a note iff it contains the normalized gold answer (every part of a composite answer).
 """
@@ -11,6 +12,7 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
+from collections.abc import Sequence
 
 from rwr.construct.split import answer_parts, sentences, units
 from rwr.eval.judge import normalize_answer
@@ -27,9 +29,21 @@ def _terms(text: str) -> list[str]:
     return [w[:5] for w in words if w not in _STOP]
 
 
-def extract_note(context: str, query: str, max_sentences: int, questions: bool = True) -> str | None:
-    """The query-relevant sentences of `context` (statements only unless `questions`), or None when no
-    sentence shares a content word."""
+def drop_opener(sentence: str, openers: Sequence[str]) -> str:
+    """`sentence` without the longest of `openers` it starts with (case-insensitive), first letter capitalized:
+    ("By the way, my dog's name is Rex.", ["By the way,"]) -> "My dog's name is Rex."."""
+    for opener in sorted(openers, key=len, reverse=True):
+        if opener and sentence.lower().startswith(opener.lower()) and not (
+                opener[-1].isalnum() and sentence[len(opener):len(opener) + 1].isalnum()):  # "So" is not "Some"
+            rest = sentence[len(opener):].lstrip()
+            return rest[:1].upper() + rest[1:] if rest else sentence
+    return sentence
+
+
+def extract_note(context: str, query: str, max_sentences: int, questions: bool = True,
+                 openers: Sequence[str] = ()) -> str | None:
+    """The query-relevant sentences of `context` (statements only unless `questions`), each without a leading
+    discourse marker from `openers`, or None when no sentence shares a content word."""
     sents = [s for _, _, u in units(context) for s in sentences(u) if questions or not s.rstrip().endswith("?")]
     if not sents:
         return None
@@ -44,7 +58,7 @@ def extract_note(context: str, query: str, max_sentences: int, questions: bool =
     if not scored:
         return None
     top = sorted(i for _, i in sorted(scored, reverse=True)[:max_sentences])
-    return " ".join(sents[i] for i in top)
+    return " ".join(drop_opener(sents[i], openers) for i in top)
 
 
 def verify_note(note: str, answer: str) -> bool:

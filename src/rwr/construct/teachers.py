@@ -51,16 +51,17 @@ class OfflineTeacher:
 
     name = "offline-extractive"
 
-    def __init__(self, max_sentences: int, questions: bool = True) -> None:
+    def __init__(self, max_sentences: int, questions: bool = True, openers: Sequence[str] = ()) -> None:
         self.max_sentences = max_sentences
         self.questions = questions
+        self.openers = tuple(openers)
 
     def teach(
         self, note_for: Sequence[Example], locate_for: Sequence[Example]
     ) -> tuple[list[Note], list[Located]]:
         notes = []
         for ex in note_for:
-            text = extract_note(ex.context, ex.query, self.max_sentences, self.questions)
+            text = extract_note(ex.context, ex.query, self.max_sentences, self.questions, self.openers)
             notes.append(Note(text, "" if text is not None else "no_note"))
         located: list[Located] = []
         for ex in locate_for:
