@@ -49,6 +49,13 @@ def test_bad_loss_normalization_is_named():
         parse_section("train", {"loss_normalization": "tokens"}, TrainConfig)
 
 
+def test_a_model_in_both_evaluate_lists_is_named():
+    from rwr.config import EvaluateConfig
+
+    with pytest.raises(ConfigError, match=r"evaluate.*\['phi_sft'\]"):
+        parse_section("evaluate", {"models": ["mamba_sft", "phi_sft"], "arch_models": ["phi_sft"]}, EvaluateConfig)
+
+
 def test_unknown_section_and_bad_profile(tmp_path):
     p = tmp_path / "params.yaml"
     p.write_text(PARAMS + "trian: {}\n")

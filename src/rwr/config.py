@@ -747,6 +747,9 @@ class EvaluateConfig:
             raise ValueError(f"hypothesis must be 'first_line' or 'full', got {self.hypothesis!r}")
         if self.rounds < 1:
             raise ValueError("rounds must be >= 1")
+        both = sorted(set(self.models) & set(self.arch_models))
+        if both:  # each model has one evaluate stage, writing results/<model>/
+            raise ValueError(f"models and arch_models both list {both}; a model belongs to one of them")
         for model, modes in self.modes.items():
             bad = [m for m in modes if m not in MODES]
             if bad:
