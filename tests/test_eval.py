@@ -212,3 +212,66 @@ def test_evaluate_model_runs_each_benchmark_once_loaded_and_names_an_unlisted_mo
         assert len((out / b / "direct" / "predictions.jsonl").read_text().splitlines()) == 2
     with pytest.raises(ValueError, match="'other'.*evaluate.models"):
         E.evaluate_model("other", cfg, BaseConfig(), tmp_path / "models" / "tiny", raw, out, open_run)
+
+
+def test_evaluate_model_with_a_batch_judge_generates_each_benchmark_once(tiny_tokenizer, tmp_path, monkeypatch):
+    """Two LongMemEval files, judge in batch mode: each run stops at the first benchmark with pending requests;
+    after each import the next run judges the outputs kept for the earlier benchmarks instead of regenerating,
+    and the kept outputs go only once everything is written."""
+    import contextlib
+    import json
+
+    import pytest
+
+    from rwr.config import ChatBackendConfig
+    from rwr.data.longmemeval import write_longmemeval
+    from rwr.eval import evaluate as E
+    from rwr.llm import BatchPending
+    from rwr.llm.batch import import_batch
+    from rwr.llm.cache import ResponseCache
+    from rwr.models.build import save_model
+
+    save_model(_tiny(tiny_tokenizer), tiny_tokenizer, tmp_path / "models" / "tiny")
+    raw = tmp_path / "raw"
+    for seed, variant in enumerate(("oracle", "s")):  # other questions in each file: no shared judge prompt
+        write_longmemeval(raw / f"longmemeval_{variant}.json",
+                          longmemeval_set(random.Random(seed), variant, 1, [], 0, 0, [1, 1], 0.3, 0.5)[:2])
+    cfg = EvaluateConfig(models=["tiny"], benchmarks=["longmemeval_oracle", "longmemeval_s"], max_new_tokens=2,
+                         modes={"tiny": ["direct"]}, judge="openai",
+                         judge_llm=ChatBackendConfig(model="gpt-4o-2024-08-06", api_key_env="", mode="batch"))
+
+    class Run:
+        def __getattr__(self, name):
+            return lambda *a, **k: None
+
+    generated = []
+    real_predict = E.predict
+    monkeypatch.setattr(E, "predict", lambda eng, items, *a, **k: generated.append(items[0].id) or
+                        real_predict(eng, items, *a, **k))
+    out = tmp_path / "results" / "tiny" / "predictions"
+
+    def run():
+        return E.evaluate_model("tiny", cfg, BaseConfig(), tmp_path / "models" / "tiny", raw, out,
+                                lambda b: contextlib.nullcontext(Run()), root=tmp_path)
+
+    def answer(pending: BatchPending):  # what the Batch API writes back: "yes" to every request
+        lines = [json.loads(x) for x in pending.path.read_text().splitlines()]
+        body = {"model": "gpt-4o-2024-08-06", "usage": {"prompt_tokens": 10, "completion_tokens": 1},
+                "choices": [{"index": 0, "message": {"role": "assistant", "content": "yes"}, "finish_reason": "stop"}]}
+        results = tmp_path / "results.jsonl"
+        results.write_text("".join(json.dumps({"custom_id": x["custom_id"], "error": None,
+                                               "response": {"status_code": 200, "body": body}}) + "\n"
+                                   for x in lines))
+        import_batch(results, pending.path, ResponseCache(tmp_path / "cache" / "llm" / "judge.jsonl"))
+
+    kept = tmp_path / "cache" / "generations"
+    for expected in (1, 2):  # oracle's requests, then S's
+        with pytest.raises(BatchPending) as info:
+            run()
+        assert len(generated) == expected and not out.exists()
+        assert len(list(kept.glob("tiny-*.jsonl"))) == expected
+        answer(info.value)
+    results = run()
+    assert len(generated) == 2  # each benchmark generated once over three runs
+    assert results["longmemeval_oracle"]["direct"]["n"] == 2 and results["longmemeval_s"]["direct"]["n"] == 2
+    assert not list(kept.glob("*.jsonl")) and (out / "longmemeval_s" / "direct" / "predictions.jsonl").exists()
