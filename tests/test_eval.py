@@ -21,6 +21,13 @@ FMT = PromptFormat()
 MARKERS = EvaluateConfig().abstention_markers
 
 
+class NoRun:
+    """A tracking run that records nothing (every StageRun method is a no-op)."""
+
+    def __getattr__(self, name):
+        return lambda *a, **k: None
+
+
 def test_normalization_and_offline_judge():
     assert normalize_answer("The  Golden-Dragon!") == "goldendragon"
     assert offline_judge("Rex", "Your dog is called Rex.", False, MARKERS)
@@ -155,16 +162,12 @@ def test_evaluate_with_a_batch_judge_keeps_outputs_then_judges_them(tiny_tokeniz
     cfg = EvaluateConfig(max_new_tokens=2, judge="openai", modes={"tiny": ["direct"]},
                          judge_llm=ChatBackendConfig(model="gpt-4o-2024-08-06", api_key_env="", mode="batch"))
 
-    class Run:
-        def __getattr__(self, name):
-            return lambda *a, **k: None
-
     calls = []
     real_predict = E.predict
     monkeypatch.setattr(E, "predict", lambda *a, **k: calls.append(1) or real_predict(*a, **k))
     for _ in range(2):
         with pytest.raises(BatchPending):
-            E.evaluate("tiny", "longmemeval_oracle", cfg, BaseConfig(), model_dir, data, tmp_path / "out", Run(),
+            E.evaluate("tiny", "longmemeval_oracle", cfg, BaseConfig(), model_dir, data, tmp_path / "out", NoRun(),
                        root=tmp_path)
     assert len(calls) == 1  # generated once, reused by the rerun
     assert len(list((tmp_path / "cache" / "generations").glob("tiny-longmemeval_oracle-direct-*.jsonl"))) == 1
@@ -191,17 +194,13 @@ def test_evaluate_model_runs_each_benchmark_once_loaded_and_names_an_unlisted_mo
     cfg = EvaluateConfig(models=["tiny"], benchmarks=["longmemeval_oracle", "longmemeval_s"], max_new_tokens=2,
                          modes={"tiny": ["direct"]})
 
-    class Run:
-        def __getattr__(self, name):
-            return lambda *a, **k: None
-
     opened, loads = [], []
     real_load = E.load_model
     monkeypatch.setattr(E, "load_model", lambda *a, **k: loads.append(1) or real_load(*a, **k))
 
     def open_run(benchmark):
         opened.append(benchmark)
-        return contextlib.nullcontext(Run())
+        return contextlib.nullcontext(NoRun())
 
     out = tmp_path / "results" / "tiny" / "predictions"
     results = E.evaluate_model("tiny", cfg, BaseConfig(), tmp_path / "models" / "tiny", raw, out, open_run,
@@ -240,10 +239,6 @@ def test_evaluate_model_with_a_batch_judge_generates_each_benchmark_once(tiny_to
                          modes={"tiny": ["direct"]}, judge="openai",
                          judge_llm=ChatBackendConfig(model="gpt-4o-2024-08-06", api_key_env="", mode="batch"))
 
-    class Run:
-        def __getattr__(self, name):
-            return lambda *a, **k: None
-
     generated = []
     real_predict = E.predict
     monkeypatch.setattr(E, "predict", lambda eng, items, *a, **k: generated.append(items[0].id) or
@@ -252,7 +247,7 @@ def test_evaluate_model_with_a_batch_judge_generates_each_benchmark_once(tiny_to
 
     def run():
         return E.evaluate_model("tiny", cfg, BaseConfig(), tmp_path / "models" / "tiny", raw, out,
-                                lambda b: contextlib.nullcontext(Run()), root=tmp_path)
+                                lambda b: contextlib.nullcontext(NoRun()), root=tmp_path)
 
     def answer(pending: BatchPending):  # what the Batch API writes back: "yes" to every request
         lines = [json.loads(x) for x in pending.path.read_text().splitlines()]
