@@ -147,6 +147,8 @@ def test_outputs_kept_for_a_pending_judge_are_reused_not_regenerated(tiny_tokeni
 
 def test_evaluate_with_a_batch_judge_keeps_outputs_then_judges_them(tiny_tokenizer, tmp_path, monkeypatch):
     """Stage level: the first run exports the judge requests and stops; the rerun does not generate again."""
+    import contextlib
+
     import pytest
 
     from rwr.config import ChatBackendConfig
@@ -157,9 +159,11 @@ def test_evaluate_with_a_batch_judge_keeps_outputs_then_judges_them(tiny_tokeniz
 
     model_dir = tmp_path / "models" / "tiny"
     save_model(_tiny(tiny_tokenizer), tiny_tokenizer, model_dir)
-    data = tmp_path / "longmemeval_oracle.json"
-    write_longmemeval(data, longmemeval_set(random.Random(2), "oracle", 1, [], 0, 0, [1, 1], 0.3, 0.5)[:2])
-    cfg = EvaluateConfig(max_new_tokens=2, judge="openai", modes={"tiny": ["direct"]},
+    raw = tmp_path / "raw"
+    write_longmemeval(raw / "longmemeval_oracle.json",
+                      longmemeval_set(random.Random(2), "oracle", 1, [], 0, 0, [1, 1], 0.3, 0.5)[:2])
+    cfg = EvaluateConfig(models=["tiny"], benchmarks=["longmemeval_oracle"], max_new_tokens=2, judge="openai",
+                         modes={"tiny": ["direct"]},
                          judge_llm=ChatBackendConfig(model="gpt-4o-2024-08-06", api_key_env="", mode="batch"))
 
     calls = []
@@ -167,8 +171,8 @@ def test_evaluate_with_a_batch_judge_keeps_outputs_then_judges_them(tiny_tokeniz
     monkeypatch.setattr(E, "predict", lambda *a, **k: calls.append(1) or real_predict(*a, **k))
     for _ in range(2):
         with pytest.raises(BatchPending):
-            E.evaluate("tiny", "longmemeval_oracle", cfg, BaseConfig(), model_dir, data, tmp_path / "out", NoRun(),
-                       root=tmp_path)
+            E.evaluate_model("tiny", cfg, BaseConfig(), model_dir, raw, tmp_path / "out",
+                             lambda b: contextlib.nullcontext(NoRun()), root=tmp_path)
     assert len(calls) == 1  # generated once, reused by the rerun
     assert len(list((tmp_path / "cache" / "generations").glob("tiny-longmemeval_oracle-direct-*.jsonl"))) == 1
     assert not (tmp_path / "out").exists()  # nothing half-written while the judge is pending

@@ -136,9 +136,9 @@ def evaluate_model(model_name: str, cfg: EvaluateConfig, base: BaseConfig, model
         for benchmark in benchmarks_for(model_name, cfg):
             with open_run(benchmark) as run:
                 run.set_tags(backend)
-                results[benchmark] = evaluate(model_name, benchmark, cfg, base, model_dir,
-                                              benchmark_path(raw_dir, benchmark), tmp / benchmark, run, root,
-                                              loaded, kept)
+                results[benchmark] = evaluate_benchmark(model_name, benchmark, cfg, base, model_dir, loaded,
+                                                        benchmark_path(raw_dir, benchmark), tmp / benchmark, run,
+                                                        kept, root)
     # Only now that every benchmark is written: a judge's batch export on a later benchmark stops the stage, and
     # its rerun judges the earlier benchmarks' kept outputs instead of generating them again.
     for path in kept:
@@ -146,17 +146,13 @@ def evaluate_model(model_name: str, cfg: EvaluateConfig, base: BaseConfig, model
     return results
 
 
-def evaluate(model_name: str, benchmark: str, cfg: EvaluateConfig, base: BaseConfig, model_dir: Path,
-             data_path: Path, out_dir: Path, run: StageRun, root: str | os.PathLike | None = None,
-             loaded: tuple[Any, Any] | None = None, kept: list[Path] | None = None) -> dict[str, Any]:
-    """One model on one benchmark: writes out_dir/<mode>/{predictions.jsonl, metrics.json}; returns
-    {mode: metrics} (+ 'judge' usage). `loaded` = (model, tokenizer) already loaded from `model_dir`. Outputs
-    kept for an LLM judge are deleted once judged and written, or, given `kept`, listed there for the caller."""
+def evaluate_benchmark(model_name: str, benchmark: str, cfg: EvaluateConfig, base: BaseConfig, model_dir: Path,
+                       loaded: tuple[Any, Any], data_path: Path, out_dir: Path, run: StageRun, kept: list[Path],
+                       root: str | os.PathLike | None = None) -> dict[str, Any]:
+    """One model, `loaded` = (model, tokenizer) from `model_dir`, on one benchmark: writes
+    out_dir/<mode>/{predictions.jsonl, metrics.json}; returns {mode: metrics} (+ 'judge' usage). Outputs kept
+    for an LLM judge are appended to `kept`; the caller deletes them once everything is written."""
     modes = modes_for(model_name, benchmark, cfg)
-    if loaded is None:
-        device = "cuda" if torch.cuda.is_available() else "cpu"
-        run.set_tags(prepare_backend(torch.device(device)))
-        loaded = load_model(model_dir, device)
     model, tok = loaded
     model.eval()
     items = limit_per_task(load_benchmark(benchmark, data_path, cfg), cfg.limit)
@@ -171,8 +167,6 @@ def evaluate(model_name: str, benchmark: str, cfg: EvaluateConfig, base: BaseCon
         run.set_tags({"evaluate.judge_model": judge.model, "evaluate.judge_endpoint": judge.runner.backend.endpoint})
     results: dict[str, Any] = {}
     model_key = (dir_fingerprint(model_dir) if model_dir.is_dir() else str(model_dir)) if judge is not None else ""
-    own_kept = kept is None
-    kept = [] if kept is None else kept
     with atomic_dir(out_dir) as tmp:
         for mode in modes:
             mode_items = limit_per_task(items, cfg.mode_limits.get(mode, 0), by_type=True)
@@ -192,7 +186,4 @@ def evaluate(model_name: str, benchmark: str, cfg: EvaluateConfig, base: BaseCon
     if judge is not None:
         results["judge"] = judge.runner.usage.metrics("judge")
         run.log_metrics(results["judge"])
-    if own_kept:
-        for path in kept:  # judged and written: the kept outputs have served their purpose
-            path.unlink(missing_ok=True)
     return results
